@@ -1,0 +1,94 @@
+"""`bench run`: a suite, or one task x models x seeds, into a result folder (resumable)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+import tasks  # noqa: F401  (registers tasks)
+from bench.config import RunConfig, resolve_device
+from bench.executor import run_local
+from bench.models import MODELS
+from bench.suites import SUITES
+from tasks.base import TASKS, parse_variant_value
+
+DEFAULTS = RunConfig(task="-", model="-")
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--suite", help=f"a named suite ({', '.join(SUITES.names())})")
+    parser.add_argument("--task", help="one task (with --variant, --model)")
+    parser.add_argument("--variant", action="append", default=[], metavar="KEY=VALUE",
+                        help="a task variant knob, repeatable")
+    parser.add_argument("--model", action="append", default=[],
+                        help="a model, repeatable (default: all)")
+    parser.add_argument("--seeds", default="0", help="comma-separated seeds, e.g. 0,1,2")
+    parser.add_argument("--budget-params", type=int, help="params_core target")
+    parser.add_argument("--steps", type=int, help="training steps")
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--lr", type=float)
+    parser.add_argument("--device", default=None, help="auto, cpu or cuda (suite default if omitted)")
+    parser.add_argument("--out", default="results/runs-local", help="result folder")
+    parser.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: torch's choice)")
+    parser.add_argument("--no-progress", action="store_true")
+
+
+def parse_seeds(text: str) -> list[int]:
+    try:
+        seeds = [int(part) for part in text.split(",") if part.strip() != ""]
+    except ValueError:
+        raise ValueError(f"--seeds must be comma-separated integers, got {text!r}") from None
+    if not seeds:
+        raise ValueError("--seeds is empty")
+    return seeds
+
+
+def configs_from_args(args) -> list[RunConfig]:
+    """Every run the arguments ask for; raises ValueError on any bad input, before any work."""
+    overrides = {key: value for key, value in (("budget_params", args.budget_params),
+                                                ("steps", args.steps), ("batch_size", args.batch_size),
+                                                ("lr", args.lr)) if value is not None}
+    if args.device is not None:
+        overrides["device"] = resolve_device(args.device)
+    for model in args.model:
+        MODELS[model]  # noqa: B018 - loud lookup
+    if args.suite and args.task:
+        raise ValueError("give --suite or --task, not both")
+    if args.suite:
+        if args.variant:
+            raise ValueError("--variant goes with --task, not --suite")
+        runs = SUITES[args.suite].runs()
+        if args.model:
+            runs = [c for c in runs if c.model in args.model]
+        if args.seeds != "0":
+            seeds = parse_seeds(args.seeds)
+            runs = [c.replace(seed=s) for c in runs if c.seed == runs[0].seed for s in seeds]
+        return [c.replace(**overrides) for c in runs]
+    if not args.task:
+        raise ValueError("give --suite NAME or --task NAME")
+    task = TASKS[args.task]
+    variant = {}
+    for item in args.variant:
+        if "=" not in item:
+            raise ValueError(f"--variant wants KEY=VALUE, got {item!r}; "
+                             f"valid keys: {', '.join(sorted(task.defaults))}")
+        key, raw = item.split("=", 1)
+        variant[key] = parse_variant_value(task, key, raw)
+    resolved = task.variant(variant)
+    models = args.model or list(MODELS)
+    overrides.setdefault("device", resolve_device("auto"))
+    return [RunConfig(task=args.task, model=m, variant=resolved, seed=s, **overrides)
+            for m in models for s in parse_seeds(args.seeds)]
+
+
+def main(args) -> int:
+    runs = configs_from_args(args)
+    if any(c.device == "cuda" for c in runs) and not torch.cuda.is_available():
+        raise ValueError("these runs ask for cuda but torch sees no CUDA device; pass --device cpu")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    counts = run_local(runs, out, progress=not args.no_progress)
+    print(f"{counts['asked']} runs: {counts['skipped']} already done, {counts['ok']} ok, "
+          f"{counts['diverged']} diverged -> {out / 'results.csv'}")
+    return 0

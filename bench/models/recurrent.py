@@ -1,0 +1,49 @@
+"""Recurrent encoders: rnn (tanh Elman), lstm, gru, and bilstm (the LSTM, bidirectional).
+
+On CUDA these are cuDNN kernels. Padding: variable-length batches are packed
+(`pack_padded_sequence`), so padded positions never reach the recurrence and cannot
+change a real position's state; fixed-length batches skip packing (mask is None).
+
+Pooling for sequence classification:
+- unidirectional: the state at the last real position (it has read the whole sequence);
+- bidirectional: the forward state at the last real position concatenated with the
+  backward state at position 0 (each direction's end, where it has read everything).
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+
+
+class RecurrentEncoder(nn.Module):
+    def __init__(self, cell: str, d_in: int, width: int, layers: int, dropout: float,
+                 bidirectional: bool = False):
+        super().__init__()
+        kwargs = {"nonlinearity": "tanh"} if cell == "rnn" else {}
+        self.rnn = CELLS[cell](d_in, width, num_layers=layers, batch_first=True,
+                               dropout=dropout if layers > 1 else 0.0,
+                               bidirectional=bidirectional, **kwargs)
+        self.width, self.bidirectional = width, bidirectional
+        self.state_dim = width * (2 if bidirectional else 1)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+        """x (B, T, D), lengths (B,) on CPU or None when every sequence is full -> (B, T, S)."""
+        if lengths is None:
+            out, _ = self.rnn(x)
+            return out
+        packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        out, _ = self.rnn(packed)
+        out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
+        return out  # zeros at padded positions
+
+    def pool(self, states: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
+        """states (B, T, S), last (B,) index of the last real position -> (B, S)."""
+        rows = torch.arange(states.shape[0], device=states.device)
+        if not self.bidirectional:
+            return states[rows, last]
+        forward_end = states[rows, last, : self.width]
+        backward_end = states[:, 0, self.width:]
+        return torch.cat([forward_end, backward_end], dim=-1)

@@ -1,0 +1,233 @@
+"""The one training loop every task goes through.
+
+A task supplies TaskData (tensors + output kind); this builds the model at the budget,
+trains with AdamW (linear warmup, cosine decay, gradient-norm clipping), validates every
+`eval_every` steps, keeps the best-on-validation weights in memory, and evaluates test
+once at the end with those weights. Test is never used for any choice.
+
+Speed: the data lives on the device; batch order is drawn on the CPU from the seed (the
+same order on every device); the only host syncs are at validation points. A non-finite
+loss is accumulated on the device and noticed at the next validation: the run ends with
+status ``diverged``.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import platform
+import subprocess
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from bench.budget import solve
+from bench.config import RunConfig
+from bench.models import MODELS, SequenceModel, count
+from tasks.base import TASKS, Split, TaskData
+
+
+@dataclass
+class DeviceSplit:
+    inputs: torch.Tensor
+    targets: torch.Tensor
+    positions: torch.Tensor | None
+    last: torch.Tensor  # (N,) index of the last real position, on device
+    lengths_cpu: torch.Tensor | None  # (N,) on CPU, None when every sequence is full (no packing)
+
+    @classmethod
+    def of(cls, split: Split, device: torch.device) -> "DeviceSplit":
+        return cls(inputs=split.inputs.to(device), targets=split.targets.to(device),
+                   positions=None if split.positions is None else split.positions.to(device),
+                   last=(split.lengths - 1).to(device),
+                   lengths_cpu=split.lengths.clone() if split.variable_length else None)
+
+    def batch(self, index_cpu: torch.Tensor):
+        index = index_cpu.to(self.inputs.device, non_blocking=True)
+        return (self.inputs[index], self.targets[index],
+                None if self.positions is None else self.positions[index], self.last[index],
+                None if self.lengths_cpu is None else self.lengths_cpu[index_cpu])
+
+    def __len__(self) -> int:
+        return self.inputs.shape[0]
+
+
+def build_model(config: RunConfig, data: TaskData) -> tuple[SequenceModel, Any]:
+    """The model at the config's budget; also returns the solved size."""
+    d_in = config.d_embed
+    sized = solve(config.model, config.budget_params, config.d_embed, config.layers, config.heads, d_in)
+    encoder = MODELS[config.model].build(d_in, sized.width, config.layers, config.dropout,
+                                         config.heads, sized.ffn)
+    model = SequenceModel(encoder, config.d_embed, data.n_classes, config.dropout,
+                          vocab_size=data.vocab_size, n_features=data.n_features)
+    return model, sized
+
+
+def loss_and_correct(output: str, logits: torch.Tensor, targets: torch.Tensor,
+                     tolerance: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Mean loss, number right, number scored. Token targets of -100 are not scored."""
+    logits = logits.float()
+    if output == "regression":
+        prediction = logits[:, 0]
+        loss = nn.functional.mse_loss(prediction, targets)
+        right = ((prediction - targets).abs() < tolerance).sum()
+        return loss, right, torch.tensor(targets.numel(), device=targets.device)
+    flat_logits = logits.reshape(-1, logits.shape[-1])
+    flat_targets = targets.reshape(-1)
+    loss = nn.functional.cross_entropy(flat_logits, flat_targets, ignore_index=-100)
+    scored = flat_targets != -100
+    right = ((flat_logits.argmax(-1) == flat_targets) & scored).sum()
+    return loss, right, scored.sum()
+
+
+def autocast(device: torch.device):
+    """bf16 autocast on CUDA (cuDNN recurrences, SDPA attention); full fp32 on CPU."""
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+@torch.no_grad()
+def evaluate(model: SequenceModel, split: DeviceSplit, data: TaskData, batch_size: int) -> dict[str, float]:
+    model.eval()
+    device = split.inputs.device
+    total_loss = torch.zeros((), device=device)
+    total_right = torch.zeros((), device=device, dtype=torch.long)
+    total_scored = torch.zeros((), device=device, dtype=torch.long)
+    for start in range(0, len(split), batch_size):
+        index = torch.arange(start, min(start + batch_size, len(split)))
+        inputs, targets, positions, last, lengths = split.batch(index)
+        with autocast(device):
+            logits = model(inputs, lengths, positions, last)
+        loss, right, scored = loss_and_correct(data.output, logits, targets, data.tolerance)
+        total_loss += loss * scored
+        total_right += right
+        total_scored += scored
+    model.train()
+    scored = max(int(total_scored.item()), 1)
+    result = {"loss": total_loss.item() / scored, "accuracy": total_right.item() / scored}
+    if data.output == "regression":
+        result["mse"] = result["loss"]
+    return result
+
+
+def schedule(step: int, total: int, warmup: int) -> float:
+    """Learning-rate factor: linear warmup to 1, then cosine decay to 0."""
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+
+def environment(device: torch.device) -> dict[str, Any]:
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, timeout=5).stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        commit = "unknown"
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine()
+    return {"torch": torch.__version__, "python": platform.python_version(), "device": device.type,
+            "device_name": name, "threads": torch.get_num_threads(), "git_commit": commit,
+            "cudnn": torch.backends.cudnn.version() if device.type == "cuda" else None}
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def train_run(config: RunConfig, data: TaskData | None = None) -> dict[str, Any]:
+    """Train and evaluate one run; returns its record (config, environment, curve, metrics)."""
+    task = TASKS[config.task]
+    if data is None:
+        data = task.build(task.variant(config.variant), config.seed)
+    device = torch.device(config.device)
+    started = time.time()
+    torch.manual_seed(config.seed)
+    model, sized = build_model(config, data)
+    model.to(device)
+    splits = {name: DeviceSplit.of(split, device) for name, split in data.splits().items()}
+    train = splits["train"]
+
+    decay = [p for p in model.parameters() if p.ndim >= 2]
+    no_decay = [p for p in model.parameters() if p.ndim < 2]
+    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay},
+                                   {"params": no_decay, "weight_decay": 0.0}], lr=config.lr)
+    warmup = max(1, int(config.warmup_frac * config.steps))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: schedule(step, config.steps, warmup))
+
+    order = torch.Generator().manual_seed(config.seed)
+    permutation, cursor = torch.randperm(len(train), generator=order), 0
+    nonfinite = torch.zeros((), dtype=torch.bool, device=device)
+    interval_loss = torch.zeros((), device=device)
+    best = {"accuracy": -1.0, "loss": math.inf, "step": 0}
+    best_state: dict[str, torch.Tensor] | None = None
+    curve, status, train_seconds, steps_done = [], "ok", 0.0, 0
+    eval_batch = 4 * config.batch_size
+
+    _sync(device)
+    tick = time.perf_counter()
+    for step in range(config.steps):
+        if cursor + config.batch_size > len(train):
+            permutation, cursor = torch.randperm(len(train), generator=order), 0
+        index = permutation[cursor: cursor + config.batch_size]
+        cursor += config.batch_size
+        inputs, targets, positions, last, lengths = train.batch(index)
+        with autocast(device):
+            logits = model(inputs, lengths, positions, last)
+        loss, _, _ = loss_and_correct(data.output, logits, targets, data.tolerance)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
+        optimizer.step()
+        scheduler.step()
+        detached = loss.detach()
+        nonfinite |= ~torch.isfinite(detached)
+        interval_loss += detached
+        steps_done = step + 1
+
+        if steps_done % config.eval_every == 0 or steps_done == config.steps:
+            _sync(device)
+            train_seconds += time.perf_counter() - tick
+            if bool(nonfinite.item()):
+                status = "diverged"
+                curve.append({"step": steps_done, "train_loss": None, "val_accuracy": None,
+                              "val_loss": None, "elapsed_s": round(time.time() - started, 3)})
+                break
+            since = (steps_done - 1) % config.eval_every + 1
+            val = evaluate(model, splits["val"], data, eval_batch)
+            curve.append({"step": steps_done, "train_loss": interval_loss.item() / since,
+                          "val_accuracy": val["accuracy"], "val_loss": val["loss"],
+                          "elapsed_s": round(time.time() - started, 3)})
+            interval_loss.zero_()
+            # best on validation: higher accuracy, ties broken by lower loss
+            if (val["accuracy"], -val["loss"]) > (best["accuracy"], -best["loss"]):
+                best = {"accuracy": val["accuracy"], "loss": val["loss"], "step": steps_done}
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            _sync(device)
+            tick = time.perf_counter()
+
+    metrics: dict[str, float] = {
+        "params_core": count(model.core_parameters()), "params_total": count(model.parameters()),
+        "width": sized.width, "steps_done": steps_done,
+        "train_tokens_per_s": steps_done * config.batch_size * train.inputs.shape[1] / max(train_seconds, 1e-9),
+    }
+    if data.trivial_baseline is not None:
+        metrics["trivial_baseline"] = data.trivial_baseline
+    if status == "ok" and best_state is not None:
+        model.load_state_dict(best_state)
+        test = evaluate(model, splits["test"], data, eval_batch)
+        metrics.update({"val_accuracy": best["accuracy"], "val_loss": best["loss"],
+                        "best_step": best["step"], "test_accuracy": test["accuracy"],
+                        "test_loss": test["loss"]})
+        if "mse" in test:
+            metrics["test_mse"] = test["mse"]
+    metrics["wall_s"] = time.time() - started
+    return {"config": config.to_dict(), "task_version": task.version, "family": task.family,
+            "length": int(data.train.seq_len), "run_id": config.run_id(task.version),
+            "status": status, "environment": environment(device), "curve": curve,
+            "size": {"width": sized.width, "ffn": sized.ffn if MODELS[config.model].has_ffn else None},
+            "metrics": metrics}

@@ -1,0 +1,165 @@
+"""What every task hands the training loop: a spec and three tensor splits.
+
+A task supplies data and its metric only; the one training loop in `bench.train`
+does the rest. Three output kinds cover every family:
+
+- ``token``: predict at given positions. ``positions`` (N, K) holds the scored
+  positions, ``targets`` (N, K) their class ids (recall, fill_in, copy, mqar, cloze).
+- ``sequence``: one class per sequence from a pooled state; ``targets`` (N,) (imdb).
+- ``regression``: one real number per sequence, MSE loss; ``targets`` (N,) float
+  (adding). Its ``accuracy`` is the share of answers within ``tolerance``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass
+from typing import Any, Callable, Literal
+
+import torch
+
+from bench.registry import Registry
+
+OutputKind = Literal["token", "sequence", "regression"]
+
+
+@dataclass
+class Split:
+    """One split, all tensors on CPU until the loop moves them.
+
+    inputs: (N, T) int64 token ids, or (N, T, F) float features.
+    lengths: (N,) int64 number of real (non-pad) positions; padding is on the right.
+    targets: (N, K) int64 for token tasks, (N,) int64 for sequence, (N,) float for regression.
+    positions: (N, K) int64 scored positions (token tasks only).
+    """
+
+    inputs: torch.Tensor
+    lengths: torch.Tensor
+    targets: torch.Tensor
+    positions: torch.Tensor | None = None
+
+    def __post_init__(self) -> None:
+        n = self.inputs.shape[0]
+        for name in ("lengths", "targets", "positions"):
+            t = getattr(self, name)
+            if t is not None and t.shape[0] != n:
+                raise ValueError(f"{name} has {t.shape[0]} rows, inputs have {n}")
+
+    def __len__(self) -> int:
+        return self.inputs.shape[0]
+
+    @property
+    def seq_len(self) -> int:
+        return self.inputs.shape[1]
+
+    @property
+    def variable_length(self) -> bool:
+        """True when some sequence is shorter than the padded length."""
+        return bool((self.lengths < self.seq_len).any())
+
+    def content_hash(self) -> str:
+        h = hashlib.sha256()
+        for t in (self.inputs, self.lengths, self.targets, self.positions):
+            if t is not None:
+                h.update(t.contiguous().numpy().tobytes())
+        return h.hexdigest()[:16]
+
+
+@dataclass
+class TaskData:
+    """The three splits plus what the model needs to know to read and answer them."""
+
+    train: Split
+    val: Split
+    test: Split
+    output: OutputKind
+    n_classes: int  # output units: classes, or 1 for regression
+    vocab_size: int | None = None  # token inputs
+    n_features: int | None = None  # float inputs (inputs is (N, T, F))
+    tolerance: float = 0.04  # regression: |prediction - target| below this counts as right
+    trivial_baseline: float | None = None  # accuracy of the best constant guess
+
+    def splits(self) -> dict[str, Split]:
+        return {"train": self.train, "val": self.val, "test": self.test}
+
+
+@dataclass(frozen=True)
+class Task:
+    """A registered task: name, family, version, default variant, and its builder.
+
+    ``build(variant, seed)`` returns TaskData; the same (variant, seed) must return the
+    same tensors, another seed other data. ``validate(variant)`` raises ValueError for a
+    variant beyond the task's limits.
+    """
+
+    name: str
+    family: str
+    version: int
+    defaults: dict[str, Any]
+    build: Callable[[dict[str, Any], int], TaskData]
+    doc: str = ""
+    validate: Callable[[dict[str, Any]], None] | None = None
+    needs_data: bool = False  # True when it reads a data set that must be fetched first
+
+    def variant(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Defaults merged with overrides; an unknown key raises ValueError naming the valid ones."""
+        overrides = dict(overrides or {})
+        unknown = sorted(set(overrides) - set(self.defaults))
+        if unknown:
+            raise ValueError(
+                f"task {self.name!r} has no variant key {unknown[0]!r}; "
+                f"valid: {', '.join(sorted(self.defaults))}"
+            )
+        merged = {**self.defaults, **overrides}
+        if self.validate is not None:
+            self.validate(merged)
+        return merged
+
+
+TASKS: Registry[Task] = Registry("task")
+
+
+def register_task(name: str, family: str, version: int, defaults: dict[str, Any],
+                  validate: Callable[[dict[str, Any]], None] | None = None,
+                  needs_data: bool = False):
+    """Decorator for a ``build(variant, seed) -> TaskData`` function; its docstring is the task's doc."""
+
+    def add(build: Callable[[dict[str, Any], int], TaskData]):
+        TASKS.add(name, Task(name, family, version, dict(defaults), build,
+                             (build.__doc__ or "").strip(), validate, needs_data))
+        return build
+
+    return add
+
+
+def parse_variant_value(task: Task, key: str, raw: str) -> Any:
+    """Parse a command-line 'key=value' by the type of the key's default; loud on failure."""
+    if key not in task.defaults:
+        raise ValueError(f"task {task.name!r} has no variant key {key!r}; "
+                         f"valid: {', '.join(sorted(task.defaults))}")
+    default = task.defaults[key]
+    try:
+        if isinstance(default, bool):
+            if raw.lower() not in ("true", "false", "1", "0"):
+                raise ValueError
+            return raw.lower() in ("true", "1")
+        return type(default)(raw)
+    except ValueError:
+        raise ValueError(f"variant {key}={raw!r} is not a {type(default).__name__}") from None
+
+
+def require(condition: bool, message: str) -> None:
+    """Variant validation helper: raise ValueError(message) unless condition holds."""
+    if not condition:
+        raise ValueError(message)
+
+
+def seeded(seed: int, salt: str) -> torch.Generator:
+    """A CPU generator from (seed, salt): each split draws from its own stream."""
+    digest = hashlib.sha256(f"{seed}:{salt}".encode()).digest()
+    return torch.Generator().manual_seed(int.from_bytes(digest[:8], "little"))
+
+
+def replace(data: TaskData, **changes: Any) -> TaskData:
+    return dataclasses.replace(data, **changes)
+

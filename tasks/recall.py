@@ -1,0 +1,66 @@
+"""recall (long-range dependency): a fact at the start, recalled after `distance` tokens.
+
+The synthetic form of "Jane was born in Kerala ... (many words) ... Jane speaks ___".
+Each sequence holds `n_pairs` key/value pairs, then `distance` distractor tokens drawn
+from their own noise vocabulary, then a QUERY marker and one of the keys; the model must
+answer that key's value at the last position.
+
+Worked example (n_pairs=1, distance=4; tokens written by role):
+
+    input:  k3  v5  n0 n7 n2 n2  QUERY  k3
+    target at the last position: v5
+
+Trivial baseline: always answering one value scores 1 / n_values (0.125 at the default
+n_values=8). Token ids: 0 pad, 1 QUERY, then keys, values, noise.
+"""
+from __future__ import annotations
+
+import torch
+
+from tasks.base import Split, TaskData, register_task, require, seeded
+
+VERSION = 1
+DEFAULTS = {"distance": 32, "n_pairs": 1, "n_keys": 8, "n_values": 8, "n_noise": 16,
+            "n_train": 8000, "n_val": 500, "n_test": 1000}
+PAD, QUERY = 0, 1
+
+
+def _validate(v: dict) -> None:
+    require(v["distance"] >= 0, "recall: distance must be >= 0")
+    require(1 <= v["n_pairs"] <= v["n_keys"], "recall: need 1 <= n_pairs <= n_keys")
+    require(v["n_values"] >= 2 and v["n_noise"] >= 1, "recall: need n_values >= 2, n_noise >= 1")
+    require(min(v["n_train"], v["n_val"], v["n_test"]) >= 1, "recall: every split needs >= 1 example")
+
+
+def _split(v: dict, n: int, gen: torch.Generator) -> Split:
+    p, d = v["n_pairs"], v["distance"]
+    key0, val0 = 2, 2 + v["n_keys"]
+    noise0 = val0 + v["n_values"]
+    # distinct keys per sequence: the first p of a random permutation
+    keys = torch.rand(n, v["n_keys"], generator=gen).argsort(dim=1)[:, :p] + key0  # (N, p)
+    values = torch.randint(0, v["n_values"], (n, p), generator=gen) + val0  # (N, p)
+    noise = torch.randint(0, v["n_noise"], (n, d), generator=gen) + noise0  # (N, d)
+    asked = torch.randint(0, p, (n, 1), generator=gen)  # (N, 1) which pair is queried
+    pairs = torch.stack([keys, values], dim=2).reshape(n, 2 * p)  # k0 v0 k1 v1 ...
+    query = torch.cat([torch.full((n, 1), QUERY), keys.gather(1, asked)], dim=1)
+    inputs = torch.cat([pairs, noise, query], dim=1)  # (N, 2p + d + 2)
+    length = inputs.shape[1]
+    return Split(inputs=inputs, lengths=torch.full((n,), length),
+                 targets=values.gather(1, asked) - val0,  # (N, 1) value class
+                 positions=torch.full((n, 1), length - 1))
+
+
+@register_task("recall", family="long_range", version=VERSION, defaults=DEFAULTS,
+               validate=_validate)
+def build(variant: dict, seed: int) -> TaskData:
+    return TaskData(
+        train=_split(variant, variant["n_train"], seeded(seed, "recall/train")),
+        val=_split(variant, variant["n_val"], seeded(seed, "recall/val")),
+        test=_split(variant, variant["n_test"], seeded(seed, "recall/test")),
+        output="token", n_classes=variant["n_values"],
+        vocab_size=2 + variant["n_keys"] + variant["n_values"] + variant["n_noise"],
+        trivial_baseline=1.0 / variant["n_values"],
+    )
+
+
+build.__doc__ = __doc__

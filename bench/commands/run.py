@@ -6,6 +6,7 @@ from pathlib import Path
 import torch
 
 import tasks  # noqa: F401  (registers tasks)
+from bench.budget import solve
 from bench.config import RunConfig, resolve_device
 from bench.executor import run_local
 from bench.models import MODELS
@@ -81,8 +82,15 @@ def configs_from_args(args) -> list[RunConfig]:
             for m in models for s in parse_seeds(args.seeds)]
 
 
+def check_budgets(runs: list[RunConfig]) -> None:
+    """Solve every model's width up front: a budget no model can meet fails before any work."""
+    for key in {(c.model, c.budget_params, c.d_embed, c.layers, c.heads) for c in runs}:
+        solve(*key)
+
+
 def main(args) -> int:
     runs = configs_from_args(args)
+    check_budgets(runs)
     if any(c.device == "cuda" for c in runs) and not torch.cuda.is_available():
         raise ValueError("these runs ask for cuda but torch sees no CUDA device; pass --device cpu")
     if args.threads:

@@ -1,0 +1,144 @@
+"""Parallel-scan recurrences: minGRU and minLSTM (Feng et al. 2024, "Were RNNs All We Needed?").
+
+Their gates read the input only, never the previous state, so every layer is the linear
+recurrence  h_t = a_t * h_{t-1} + b_t  (elementwise), h_0 = 0, and all T states come from
+one parallel scan instead of T dependent steps:
+
+- minGRU:  z_t = sigmoid(W_z x_t),  h~_t = g(W_h x_t),
+           a_t = 1 - z_t,  b_t = z_t * h~_t.
+- minLSTM: f_t = sigmoid(W_f x_t),  i_t = sigmoid(W_i x_t),  h~_t = g(W_h x_t),
+           a_t = f_t / (f_t + i_t),  b_t = i_t / (f_t + i_t) * h~_t   (normalised gates).
+
+g(x) = x + 0.5 for x >= 0, sigmoid(x) otherwise (positive, so the state lives in log space).
+The scan is the paper's log-space form, with h_0 = 0 (no state before the first token):
+
+    A_t = sum_{s<=t} log a_s,     log h_t = A_t + logcumsumexp_s<=t (log b_s - A_s)
+
+It runs in float32 at least (float64 stays float64), also under bf16 autocast, because
+A_t grows like -T and the subtraction needs the mantissa. `forward_sequential` is the
+step-by-step recurrence from the definitions above (linear space, no logs): the parity
+reference for tests, never used for training.
+
+Stack: `layers` cells, the first reads d_in, the others `width`; dropout between layers
+(as nn.GRU's `dropout`); no residual and no normalisation, like the nn.GRU/nn.LSTM stacks it
+is compared with (the tiny training runs in the tests train stably without them).
+Padding (right): the scan is causal, so pads after a sequence's end cannot reach its real
+positions; states at padded positions are set to 0, as the packed recurrent encoders do.
+Pooling: the state at the last real position (it has read the whole sequence).
+Cost: the gate and candidate projections are one fused Linear per layer (2 or 3 x width).
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from bench.models import MODELS, ModelSpec
+
+
+def g(x: torch.Tensor) -> torch.Tensor:
+    return torch.where(x >= 0, x + 0.5, torch.sigmoid(x))
+
+
+def log_g(x: torch.Tensor) -> torch.Tensor:
+    """log g(x), stable on both branches (relu keeps the unused branch finite)."""
+    return torch.where(x >= 0, (F.relu(x) + 0.5).log(), -F.softplus(-x))
+
+
+def scan_log(log_a: torch.Tensor, log_b: torch.Tensor) -> torch.Tensor:
+    """h_t = a_t h_{t-1} + b_t with h_0 = 0, all in log space along dim 1.
+
+    log_a, log_b (B, T, W) -> h (B, T, W), computed in at least float32.
+    """
+    dtype = torch.promote_types(log_a.dtype, torch.float32)
+    log_a, log_b = log_a.to(dtype), log_b.to(dtype)
+    with torch.autocast(log_a.device.type, enabled=False):
+        a_star = torch.cumsum(log_a, dim=1)  # (B, T, W) log prod_{s<=t} a_s
+        return torch.exp(a_star + torch.logcumsumexp(log_b - a_star, dim=1))
+
+
+class MinCell(nn.Module):
+    """One minGRU or minLSTM layer: a fused input projection and the scan."""
+
+    GATES = {"mingru": 2, "minlstm": 3}
+
+    def __init__(self, kind: str, d_in: int, width: int):
+        super().__init__()
+        if kind not in self.GATES:
+            raise ValueError(f"unknown min cell {kind!r}; valid: {', '.join(self.GATES)}")
+        self.kind, self.width = kind, width
+        self.linear = nn.Linear(d_in, self.GATES[kind] * width)  # gates and candidate
+
+    def log_coefficients(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x (B, T, D) -> log a, log b (B, T, W), the paper's log-space formulas."""
+        parts = self.linear(x).chunk(self.GATES[self.kind], dim=-1)
+        if self.kind == "mingru":
+            k, h = parts
+            return -F.softplus(k), -F.softplus(-k) + log_g(h)  # log(1 - z), log z + log g(h)
+        f, i, h = parts
+        diff = F.softplus(-f) - F.softplus(-i)  # log(i / f)
+        return -F.softplus(diff), -F.softplus(-diff) + log_g(h)  # log f', log i' + log g(h)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x (B, T, D) -> h (B, T, W) by the parallel scan."""
+        return scan_log(*self.log_coefficients(x))
+
+    def forward_sequential(self, x: torch.Tensor) -> torch.Tensor:
+        """The same states, one dependent step at a time, from the linear-space definitions."""
+        parts = self.linear(x).chunk(self.GATES[self.kind], dim=-1)
+        if self.kind == "mingru":
+            z = torch.sigmoid(parts[0])
+            a, b = 1 - z, z * g(parts[1])
+        else:
+            f, i = torch.sigmoid(parts[0]), torch.sigmoid(parts[1])
+            a, b = f / (f + i), i / (f + i) * g(parts[2])
+        h = torch.zeros_like(a[:, 0])  # (B, W) h_0 = 0
+        states = []
+        for t in range(x.shape[1]):
+            h = a[:, t] * h + b[:, t]
+            states.append(h)
+        return torch.stack(states, dim=1)
+
+
+class ScanEncoder(nn.Module):
+    """A stack of min cells; see the module docstring."""
+
+    def __init__(self, kind: str, d_in: int, width: int, layers: int, dropout: float):
+        super().__init__()
+        self.cells = nn.ModuleList(MinCell(kind, d_in if n == 0 else width, width)
+                                   for n in range(layers))
+        self.dropout = nn.Dropout(dropout)
+        self.kind, self.width, self.state_dim = kind, width, width
+
+    def _run(self, x: torch.Tensor, lengths: torch.Tensor | None, sequential: bool) -> torch.Tensor:
+        h = x
+        for n, cell in enumerate(self.cells):
+            if n > 0:
+                h = self.dropout(h)  # between layers only, as nn.GRU
+            h = cell.forward_sequential(h) if sequential else cell(h)
+        if lengths is not None:  # zero the padded positions (they never reach real ones)
+            real = torch.arange(x.shape[1], device=x.device)[None, :] < lengths.to(x.device)[:, None]
+            h = h * real[..., None].to(h.dtype)
+        return h
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+        """x (B, T, D), lengths (B,) or None when every sequence is full -> (B, T, W)."""
+        return self._run(x, lengths, sequential=False)
+
+    def forward_sequential(self, x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+        """Reference: the same as forward, by the step-by-step recurrence."""
+        return self._run(x, lengths, sequential=True)
+
+    def pool(self, states: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
+        """states (B, T, W), last (B,) index of the last real position -> (B, W)."""
+        return states[torch.arange(states.shape[0], device=states.device), last]
+
+
+def _scan(kind: str):
+    def build(d_in, width, layers, dropout, heads, ffn):
+        return ScanEncoder(kind, d_in, width, layers, dropout)
+    return build
+
+
+for _kind in ("mingru", "minlstm"):
+    MODELS.add(_kind, ModelSpec(_kind, "recurrent-scan", "state at the last real position", _scan(_kind)))

@@ -1,0 +1,33 @@
+"""Test settings: offline Hugging Face, project-local caches, small thread count, fixtures."""
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("HF_HOME", str(ROOT / ".cache" / "hf"))
+os.environ.setdefault("MPLCONFIGDIR", str(ROOT / ".cache" / "mpl"))
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+torch.set_num_threads(min(2, os.cpu_count() or 1))
+
+import tasks  # noqa: E402,F401  (registers tasks)
+from bench.config import RunConfig  # noqa: E402
+from tasks.base import TASKS  # noqa: E402
+
+TINY_RECALL = {"distance": 4, "n_train": 300, "n_val": 100, "n_test": 100}
+
+
+@pytest.fixture
+def tiny_config():
+    """A run that trains in about a second on CPU."""
+    def make(model: str = "lstm", task: str = "recall", variant: dict | None = None, **changes):
+        base = dict(task=task, model=model,
+                    variant=TASKS[task].variant(variant if variant is not None else TINY_RECALL),
+                    budget_params=20_000, d_embed=32, steps=20, eval_every=10, device="cpu")
+        base.update(changes)
+        return RunConfig(**base)
+    return make

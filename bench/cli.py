@@ -29,7 +29,7 @@ class ArgumentParser(argparse.ArgumentParser):
     """argparse that fails with one line and status 2 (no usage block)."""
 
     def error(self, message: str):
-        self.exit(2, f"error: {message} (see: python -m bench {self.prog.split()[-1]} --help)\n")
+        self.exit(2, f"error: {message} (see: python -m {self.prog} --help)\n")
 
 
 def _load(name: str):

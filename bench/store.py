@@ -18,6 +18,7 @@ import pandas as pd
 ID_COLUMNS = ["task", "task_version", "family", "variant", "length", "model", "seed", "lr",
               "budget_params", "steps", "batch_size", "device", "status", "run_id"]
 COLUMNS = ID_COLUMNS + ["metric", "value"]
+REQUIRED = {"run_id", "config", "status", "task_version"}  # keys every run record has
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -46,8 +47,10 @@ def load_runs(out: Path) -> list[dict[str, Any]]:
     for path in sorted((Path(out) / "runs").glob("*.json")):
         try:
             record = json.loads(path.read_text())
-            record["run_id"]  # noqa: B018 - a record without an id is corrupt
-        except (json.JSONDecodeError, KeyError, UnicodeDecodeError) as error:
+            # valid JSON that is not a run record (a list, a record missing its keys) is corrupt too
+            if not isinstance(record, dict) or not REQUIRED <= record.keys():
+                raise ValueError(f"not a run record (needs {', '.join(sorted(REQUIRED))})")
+        except (ValueError, OSError) as error:  # JSONDecodeError, UnicodeDecodeError are ValueErrors
             print(f"warning: skipping corrupt run file {path}: {error}", file=sys.stderr)
             continue
         records.append(record)

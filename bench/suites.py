@@ -57,3 +57,6 @@ def standard() -> list[RunConfig]:
 
 SUITES.add("quick", Suite("quick", "CPU in minutes: recall at 3 distances + fill_in, 6 models, 1 seed, 100k params", quick))
 SUITES.add("standard", Suite("standard", "one GPU: every family at full size, 3 seeds, 1M params", standard))
+
+
+import bench.suite_full  # noqa: E402,F401  (registers the full suite)

@@ -12,7 +12,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-torch.set_num_threads(min(2, os.cpu_count() or 1))
+# one thread: tiny models gain nothing from two, and two threads thrash on a loaded 2-core machine
+torch.set_num_threads(1)
 
 import tasks  # noqa: E402,F401  (registers tasks)
 from bench.config import RunConfig  # noqa: E402

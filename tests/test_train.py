@@ -68,3 +68,12 @@ def test_schedule_warms_up_then_decays_to_zero():
     assert factors[0] == 0.1 and factors[9] == 1.0
     assert all(a >= b for a, b in zip(factors[10:], factors[11:]))
     assert factors[-1] < 0.01
+
+
+def test_regression_keeps_the_lowest_validation_mse(tiny_config):
+    record = train_run(tiny_config("gru", task="adding",
+                                   variant={"length": 20, "n_train": 300, "n_val": 100, "n_test": 100},
+                                   steps=40, eval_every=10))
+    best = min(record["curve"], key=lambda p: p["val_loss"])
+    assert record["metrics"]["best_step"] == best["step"]
+    assert "test_mse" in record["metrics"]

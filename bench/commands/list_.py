@@ -18,7 +18,7 @@ def main(args) -> int:
         print(f"  {name:<16} family={task.family:<14} v{task.version}  default: {variant_label(task.defaults)}")
     print("models:")
     for name, spec in MODELS.items():
-        print(f"  {name:<20} {spec.family:<10} pooling: {spec.pooling}")
+        print(f"  {name:<20} {spec.family:<15} pooling: {spec.pooling}")
     print("suites:")
     for name, suite in SUITES.items():
         print(f"  {name:<10} {suite.description}")

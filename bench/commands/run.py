@@ -8,7 +8,8 @@ import torch
 import tasks  # noqa: F401  (registers tasks)
 from bench.budget import solve
 from bench.config import RunConfig, resolve_device
-from bench.executor import run_local
+from bench.determinism import set_determinism
+from bench.executor import add_executor_arguments, run_from_args
 from bench.models import MODELS
 from bench.suites import SUITES
 from tasks.base import TASKS, parse_variant_value
@@ -32,6 +33,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", default="results/runs-local", help="result folder")
     parser.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: torch's choice)")
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--deterministic", action="store_true",
+                        help="deterministic kernels (see bench/determinism.py)")
+    add_executor_arguments(parser)
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -95,8 +99,9 @@ def main(args) -> int:
         raise ValueError("these runs ask for cuda but torch sees no CUDA device; pass --device cpu")
     if args.threads:
         torch.set_num_threads(args.threads)
+    set_determinism(args.deterministic, runs[0].device if runs else "cpu")
     out = Path(args.out)
-    counts = run_local(runs, out, progress=not args.no_progress)
+    counts = run_from_args(runs, out, args)
     print(f"{counts['asked']} runs: {counts['skipped']} already done, {counts['ok']} ok, "
           f"{counts['diverged']} diverged -> {out / 'results.csv'}")
     return 0

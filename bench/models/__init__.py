@@ -16,9 +16,9 @@ from typing import Callable
 import torch
 from torch import nn
 
-from bench.registry import Registry
 from bench.models.recurrent import RecurrentEncoder
 from bench.models.transformer import TransformerEncoder
+from bench.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,8 @@ class SequenceModel(nn.Module):
         """inputs (B, T) ids or (B, T, F); lengths (B,) or None if all full;
         positions (B, K) for token outputs -> (B, K, C), else pooled -> (B, C)."""
         x = self.dropout(self.embed(inputs))  # (B, T, D)
+        if lengths is not None and getattr(self.encoder, "lengths_on_device", False) and last is not None:
+            lengths = last + 1  # already on the device: no host-to-device copy per step
         states = self.encoder(x, lengths)  # (B, T, S)
         if positions is not None:
             picked = states.gather(1, positions[..., None].expand(-1, -1, states.shape[-1]))

@@ -109,6 +109,7 @@ class ScanEncoder(nn.Module):
                                    for n in range(layers))
         self.dropout = nn.Dropout(dropout)
         self.kind, self.width, self.state_dim = kind, width, width
+        self.lengths_on_device = True  # lengths only build a mask: device lengths save a copy per step
 
     def _run(self, x: torch.Tensor, lengths: torch.Tensor | None, sequential: bool) -> torch.Tensor:
         h = x

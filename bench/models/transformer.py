@@ -19,8 +19,6 @@ import math
 
 import torch
 from torch import nn
-from transformers import BertConfig
-from transformers.models.bert.modeling_bert import BertEncoder
 
 
 def sinusoidal(length: int, dim: int, device: torch.device) -> torch.Tensor:
@@ -38,6 +36,11 @@ class TransformerEncoder(nn.Module):
     def __init__(self, d_in: int, width: int, layers: int, heads: int, ffn: int,
                  dropout: float, causal: bool):
         super().__init__()
+        # imported here: `transformers` takes seconds to import, and most processes
+        # (pool workers, CLI errors, recurrent-only runs) never build a Transformer
+        from transformers import BertConfig
+        from transformers.models.bert.modeling_bert import BertEncoder
+
         config = BertConfig(hidden_size=width, num_hidden_layers=layers, num_attention_heads=heads,
                             intermediate_size=ffn, hidden_dropout_prob=dropout,
                             attention_probs_dropout_prob=0.0, is_decoder=causal,
@@ -46,6 +49,7 @@ class TransformerEncoder(nn.Module):
         self.encoder = BertEncoder(config)
         self.norm = nn.LayerNorm(width)  # BERT is post-norm; its input gets one LayerNorm too
         self.causal, self.width, self.state_dim = causal, width, width
+        self.lengths_on_device = True  # masks are built on the device; no packing needs CPU lengths
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
         """x (B, T, D), lengths (B,) or None when every sequence is full -> (B, T, W)."""

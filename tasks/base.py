@@ -163,3 +163,17 @@ def seeded(seed: int, salt: str) -> torch.Generator:
 def replace(data: TaskData, **changes: Any) -> TaskData:
     return dataclasses.replace(data, **changes)
 
+
+class LazyModule:
+    """A module imported on first attribute access. `datasets` and `transformers` take seconds
+    to import; only runs that read real text need them, not every worker and CLI call."""
+
+    def __init__(self, name: str):
+        self._name, self._module = name, None
+
+    def __getattr__(self, attribute: str):
+        if self._module is None:
+            import importlib
+
+            self._module = importlib.import_module(self._name)
+        return getattr(self._module, attribute)

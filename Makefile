@@ -34,7 +34,7 @@ data: setup
 
 bench: data
 	$(PY) -m bench run --suite quick --out results/quick --jobs $(JOBS)
-	$(PY) -m bench gradflow --out results/quick --steps 150 --clip-steps 100 --threads 1
+	$(PY) -m bench gradflow --out results/quick --steps 100 --clip-steps 80 --threads 1
 	$(PY) -m bench report results/quick
 
 test: setup

@@ -36,14 +36,14 @@ def grid(task: str, variants: list[dict], models: list[str], seeds: list[int],
 
 
 QUICK = {"budget_params": 100_000, "d_embed": 64, "steps": 400, "batch_size": 32, "lr": 5e-3,
-         "eval_every": 100, "device": "cpu"}
+         "eval_every": 200, "device": "cpu"}
 
 
 def quick() -> list[RunConfig]:
     """Every family at CPU scale; `make bench` runs it with two workers in about five minutes."""
-    small = {"n_train": 4000, "n_val": 500, "n_test": 1000}
-    imdb = {"n_train": 3000, "max_len": 128, "n_val": 300, "n_test": 1000}
-    cloze = {"k": 100, "window": 16, "n_train": 6000, "n_val": 300, "n_test": 1000}
+    small = {"n_train": 4000, "n_val": 300, "n_test": 500}
+    imdb = {"n_train": 3000, "max_len": 128, "n_val": 300, "n_test": 600}
+    cloze = {"k": 100, "window": 16, "n_train": 6000, "n_val": 300, "n_test": 600}
     return (grid("recall", [{"distance": d, **small} for d in (4, 16, 32)], ALL_MODELS, [0], **QUICK)
             + grid("fill_in", [{"length": 24, **small}], ALL_MODELS, [0], **QUICK)
             + grid("imdb", [imdb], ALL_MODELS, [0], **{**QUICK, "steps": 200})

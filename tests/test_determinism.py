@@ -15,14 +15,6 @@ from tasks.base import TASKS
 VARIANT = {"distance": 4, "n_train": 300, "n_val": 100, "n_test": 100}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One torch thread: on a shared 2-core machine, 2 OpenMP threads run several times slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def tiny(model: str, seed: int = 0) -> RunConfig:
     return RunConfig(task="recall", model=model, variant=TASKS["recall"].variant(VARIANT), seed=seed,

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import torch
 
 import tasks  # noqa: F401  (registers tasks)
 from bench.config import RunConfig
@@ -24,14 +23,6 @@ from tasks.base import TASKS
 ROOT = Path(__file__).resolve().parents[1]
 TINY_VARIANT = {"distance": 4, "n_train": 300, "n_val": 100, "n_test": 100}
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One torch thread: on a shared 2-core machine, 2 OpenMP threads run several times slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def tiny_runs(models=("rnn", "gru", "transformer_causal"), seeds=(0,)) -> list[RunConfig]:

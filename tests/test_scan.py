@@ -9,16 +9,6 @@ from bench.models.scan import ScanEncoder, g, log_g, scan_log
 from bench.train import train_run
 from tasks.base import TASKS
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One torch thread: on a shared 2-core box two threads wait on each other for whole time slices."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 KINDS = ["mingru", "minlstm"]
 
 

@@ -14,16 +14,6 @@ from bench.models import MODELS
 from bench.speed import COLUMNS, KEY, SpeedConfig, measure, model_flops, peak_flops, speedup_over, summary
 from bench.train import build_model
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One torch thread: on a shared 2-core box two threads wait on each other for whole time slices."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 CPU_METRICS = {"train_tokens_per_s", "infer_latency_ms", "infer_tokens_per_s", "sequential_depth",
                "achieved_flops"}
 TINY = dict(lengths=(8, 16), batches=(2,), budget_params=5_000, repeats=2, warmup=0)

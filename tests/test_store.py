@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import torch
 
 import tasks  # noqa: F401  (registers tasks)
 from bench.cli import main as cli_main
@@ -27,14 +26,6 @@ SWEEP = ["run", "--task", "recall", "--variant", "distance=4", "--variant", "n_t
          "--model", "lstm", "--seeds", "0,1", "--budget-params", "20000", "--steps", "40",
          "--device", "cpu", "--threads", "1", "--no-progress"]  # 6 runs, ~1 s each
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One torch thread: on a shared 2-core machine, 2 OpenMP threads run several times slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def fake_record(seed: int, model: str = "rnn") -> dict:

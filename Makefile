@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 TORCH_VERSION ?= 2.13.0
+# optional extras to install; CI adds ray: make setup EXTRAS=dev,ray
+EXTRAS ?= dev
 # project-local caches, offline Hugging Face (no hub downloads at run time)
 export HF_HOME := $(CURDIR)/.cache/hf
 export HF_DATASETS_CACHE := $(CURDIR)/.cache/hf/datasets
@@ -23,7 +25,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q torch==$(TORCH_VERSION)
-	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
 	touch $@
 
 JOBS ?= 2

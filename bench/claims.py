@@ -126,6 +126,16 @@ def _recall_sweeps(runs: pd.DataFrame):
             for rest, group in recall.groupby("rest", sort=True)]
 
 
+def _testable_sweeps(runs: pd.DataFrame, parts: list[Part]):
+    """Each recall sweep with >= 2 distances as (tag, group, distances, threshold), the
+    threshold halfway between chance and 1; a sweep with fewer is added to `parts` as not run."""
+    for tag, group, distances in _recall_sweeps(runs):
+        if len(distances) < 2:
+            parts.append(Part(f"sweep{tag}", NOT_RUN, f"needs >= 2 distances, has {distances}"))
+            continue
+        yield tag, group, distances, (_chance(group, 0.0) + 1) / 2
+
+
 def claim_forgetting(runs: pd.DataFrame) -> Claim:
     """Claim 1: the RNN falls with distance; LSTM/GRU hold longer; the Transformer holds."""
     statement = ("A plain RNN's accuracy falls as the dependency distance grows; LSTM and GRU "
@@ -135,11 +145,7 @@ def claim_forgetting(runs: pd.DataFrame) -> Claim:
             "distance where the RNN's mean drops below the threshold, acc(model) > acc(rnn). "
             "Transformer holds: acc > threshold at every tested distance. All parts must hold.")
     parts, evidence = [], []
-    for tag, group, distances in _recall_sweeps(runs):
-        if len(distances) < 2:
-            parts.append(Part(f"sweep{tag}", NOT_RUN, f"needs >= 2 distances, has {distances}"))
-            continue
-        threshold = (_chance(group, 0.0) + 1) / 2
+    for tag, group, distances, threshold in _testable_sweeps(runs, parts):
         short, long_ = distances[0], distances[-1]
         def acc(model: str, distance: float, group: pd.DataFrame = group) -> list[float]:
             return values(group, model=model, distance=distance)
@@ -191,11 +197,7 @@ def claim_gates_mitigate(runs: pd.DataFrame) -> Claim:
             "longest tested distance leaves the claim inconclusive (test longer distances), "
             "never refuted: no finite sweep can refute 'at a long enough distance'.")
     parts, evidence = [], []
-    for tag, group, distances in _recall_sweeps(runs):
-        if len(distances) < 2:
-            parts.append(Part(f"sweep{tag}", NOT_RUN, f"needs >= 2 distances, has {distances}"))
-            continue
-        threshold = (_chance(group, 0.0) + 1) / 2
+    for tag, group, distances, threshold in _testable_sweeps(runs, parts):
         short, long_ = distances[0], distances[-1]
         for model in GATED:
             name = f"{model} falls by d={long_:g}{tag}"

@@ -19,6 +19,18 @@ import tasks  # noqa: E402,F401  (registers tasks)
 from bench.config import RunConfig  # noqa: E402
 from tasks.base import TASKS  # noqa: E402
 
+IMDB_FIXTURE = ROOT / "tests" / "fixtures" / "imdb_sample.csv"
+
+
+@pytest.fixture(scope="module")
+def imdb_fixture_data(tmp_path_factory):
+    """IMDB tasks read the 600-review real-data fixture (source 'csv') with a private cache."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BENCH_CACHE", str(tmp_path_factory.mktemp("cache")))
+        patch.setenv("BENCH_IMDB_CSV", str(IMDB_FIXTURE))
+        yield
+
+
 TINY_RECALL = {"distance": 4, "n_train": 300, "n_val": 100, "n_test": 100}
 
 

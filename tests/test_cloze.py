@@ -19,16 +19,8 @@ SMALL = {"source": "csv", "window": 16, "k": 100, "vocab_size": 2000}
 
 
 @pytest.fixture(scope="module", autouse=True)
-def fixture_data(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("BENCH_CACHE", str(tmp_path_factory.mktemp("cache")))
-        patch.setenv("BENCH_IMDB_CSV", str(FIXTURE))
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # tiny models: extra threads only wait on a busy 2-core CI box
-        try:
-            yield
-        finally:
-            torch.set_num_threads(threads)
+def fixture_data(imdb_fixture_data):
+    """Every test here reads the real-data fixture (see conftest)."""
 
 
 @pytest.fixture(scope="module")

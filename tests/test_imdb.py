@@ -30,19 +30,8 @@ TINY = {"budget_params": 20_000, "d_embed": 32, "steps": 20, "eval_every": 10, "
 
 
 @pytest.fixture(scope="module", autouse=True)
-def fixture_data(tmp_path_factory):
-    """Every test reads the fixture through source 'csv' with a private cache."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("BENCH_CACHE", str(tmp_path_factory.mktemp("cache")))
-        patch.setenv("BENCH_IMDB_CSV", str(FIXTURE))
-        patch.setenv("HF_HUB_OFFLINE", "1")
-        patch.setenv("HF_DATASETS_OFFLINE", "1")
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # tiny models: extra threads only wait on a busy 2-core CI box
-        try:
-            yield
-        finally:
-            torch.set_num_threads(threads)
+def fixture_data(imdb_fixture_data):
+    """Every test here reads the real-data fixture (see conftest)."""
 
 
 def test_fixture_is_real_and_small():

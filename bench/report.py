@@ -356,6 +356,30 @@ def throughput_table(speed: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def harness_efficiency(runs: pd.DataFrame, speed: pd.DataFrame) -> pd.DataFrame:
+    """Per (model, device, length, batch, budget): the runs' end-to-end training tokens/s
+    (mean over seeds; validation time excluded) divided by the raw training-step tokens/s that
+    `bench speed` measured for the same model at the same device, length, batch and budget.
+    Near 1: the loop adds little beyond the model's own step (data already on the device,
+    no per-step host sync). Empty when no run has a matching speed row."""
+    columns = ["model", "device", "length", "batch", "budget_params", "run_tokens_per_s",
+               "raw_tokens_per_s", "efficiency"]
+    rows = ok_speed(speed) if not speed.empty else pd.DataFrame()
+    if runs.empty or rows.empty or "train_tokens_per_s" not in runs:
+        return pd.DataFrame(columns=columns)
+    keys = ["model", "device", "length", "batch", "budget_params"]
+    measured = (runs.rename(columns={"batch_size": "batch"}).dropna(subset=["train_tokens_per_s"])
+                .groupby(keys)["train_tokens_per_s"].mean().rename("run_tokens_per_s").reset_index())
+    raw = rows.groupby(keys)["value"].max().rename("raw_tokens_per_s").reset_index()
+    for frame in (measured, raw):
+        frame["length"] = frame["length"].astype(int)
+        frame["batch"] = frame["batch"].astype(int)
+        frame["budget_params"] = frame["budget_params"].astype(int)
+    joined = measured.merge(raw, on=keys)
+    joined["efficiency"] = joined["run_tokens_per_s"] / joined["raw_tokens_per_s"]
+    return joined[columns].sort_values(keys).reset_index(drop=True)
+
+
 # ----------------------------------------------------------------------------- the report
 def build_report(out: Path, compare_dir: Path | None = None, plots: bool = True) -> Path:
     """Write DIR/report.md and its figures; returns the report's path."""
@@ -384,7 +408,7 @@ def build_report(out: Path, compare_dir: Path | None = None, plots: bool = True)
     lines += _environment_section(out, records, all_runs)
     lines += _claims_section(verdicts)
     lines += _results_section(out, selected, grid, summary, records, plots, report_plots)
-    lines += _speed_section(out, speed, plots, report_plots)
+    lines += _speed_section(out, speed, plots, report_plots, selected)
     lines += _gradflow_section(out, gradflow, plots, report_plots)
     if compare_dir is not None:
         from bench.reproduce import compare_dirs
@@ -502,7 +526,7 @@ def curve_frame(records: list[dict], selected: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _speed_section(out, speed, plots, report_plots) -> list[str]:
+def _speed_section(out, speed, plots, report_plots, runs=None) -> list[str]:
     lines = ["## Speed", ""]
     if speed.empty:
         return lines + ["_No speed.csv in this folder (`python -m bench speed --out DIR` writes it); "
@@ -523,6 +547,13 @@ def _speed_section(out, speed, plots, report_plots) -> list[str]:
               markdown(throughput_table(speed), numbers=human), "",
               "Speedup over the LSTM (training tokens/s ratio at the same setting and length; > 1 "
               "is faster):", "", markdown(speedups, numbers="{:.2f}".format), ""]
+    efficiency = harness_efficiency(runs if runs is not None else pd.DataFrame(), speed)
+    lines += ["Harness efficiency: each run's end-to-end training tokens/s over the raw training-step "
+              "tokens/s `bench speed` measured for the same model, device, length, batch and budget "
+              "(1.0 = the loop costs nothing beyond the model's step):", ""]
+    lines += ([markdown(efficiency, numbers="{:.3g}".format), ""] if not efficiency.empty else
+              ["_No run matches a speed row (same model, device, length, batch and budget); run "
+               "`bench speed` at the runs' settings to fill this table._", ""])
     if plots:
         for name, path in (("throughput against length (log-log)",
                             report_plots.throughput(rows, out / "throughput_vs_length.png")),

@@ -141,3 +141,19 @@ def test_compare_lists_the_cells_that_moved():
     result = compare(pd.concat([shifted, extra]), table)
     assert set(result.loc[result["status"] == MOVED, "model"]) == {"rnn"}
     assert (result.loc[result["model"] == "mingru", "status"] == NEW_ONLY).all()
+
+
+def test_harness_efficiency_divides_run_throughput_by_raw_step_throughput():
+    import pandas as pd
+
+    from bench.report import harness_efficiency
+
+    runs = pd.DataFrame({"model": ["lstm", "lstm", "gru"], "device": "cuda", "length": [256, 256, 256],
+                         "batch_size": 32, "budget_params": 1000, "train_tokens_per_s": [90.0, 110.0, 50.0]})
+    speed = pd.DataFrame({"model": ["lstm", "lstm", "transformer"], "implementation": "x", "device": "cuda",
+                          "dtype": "bf16", "length": [256, 1024, 256], "batch": 32, "budget_params": 1000,
+                          "metric": "train_tokens_per_s", "value": [200.0, 300.0, 400.0], "status": "ok"})
+    table = harness_efficiency(runs, speed)
+    assert table["model"].tolist() == ["lstm"]  # gru has no speed row; lstm@1024 has no run
+    assert table["run_tokens_per_s"].iloc[0] == 100.0 and table["efficiency"].iloc[0] == 0.5
+    assert harness_efficiency(runs, speed.iloc[0:0]).empty

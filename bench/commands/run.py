@@ -3,12 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
-
 import tasks  # noqa: F401  (registers tasks)
-from bench.budget import solve
 from bench.config import RunConfig, resolve_device
-from bench.determinism import set_determinism
 from bench.executor import add_executor_arguments, run_from_args
 from bench.models import MODELS
 from bench.suites import SUITES
@@ -86,20 +82,10 @@ def configs_from_args(args) -> list[RunConfig]:
             for m in models for s in parse_seeds(args.seeds)]
 
 
-def check_budgets(runs: list[RunConfig]) -> None:
-    """Solve every model's width up front: a budget no model can meet fails before any work."""
-    for key in {(c.model, c.budget_params, c.d_embed, c.layers, c.heads) for c in runs}:
-        solve(*key)
-
-
 def main(args) -> int:
+    # the executor validates budgets, tasks and the device before writing anything, and
+    # applies --threads and --deterministic in whichever process trains
     runs = configs_from_args(args)
-    check_budgets(runs)
-    if any(c.device == "cuda" for c in runs) and not torch.cuda.is_available():
-        raise ValueError("these runs ask for cuda but torch sees no CUDA device; pass --device cpu")
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    set_determinism(args.deterministic, runs[0].device if runs else "cpu")
     out = Path(args.out)
     counts = run_from_args(runs, out, args)
     print(f"{counts['asked']} runs: {counts['skipped']} already done, {counts['ok']} ok, "

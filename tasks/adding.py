@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import torch
 
-from tasks.base import Split, TaskData, register_task, require, seeded
+from tasks.base import Split, TaskData, generated_splits, register_task, require
 
 VERSION = 1
 DEFAULTS = {"length": 200, "markers": "halves", "n_train": 10000, "n_val": 1000, "n_test": 1000}
@@ -73,9 +73,7 @@ def _split(v: dict, n: int, gen: torch.Generator) -> Split:
                validate=_validate)
 def build(variant: dict, seed: int) -> TaskData:
     return TaskData(
-        train=_split(variant, variant["n_train"], seeded(seed, "adding/train")),
-        val=_split(variant, variant["n_val"], seeded(seed, "adding/val")),
-        test=_split(variant, variant["n_test"], seeded(seed, "adding/test")),
+        **generated_splits("adding", variant, seed, _split),
         output="regression", n_classes=1, vocab_size=None, n_features=2,
         tolerance=TOLERANCE, trivial_baseline=2 * TOLERANCE - TOLERANCE ** 2,
     )

@@ -11,7 +11,6 @@ does the rest. Three output kinds cover every family:
 """
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from dataclasses import dataclass
 from typing import Any, Callable, Literal
@@ -160,8 +159,13 @@ def seeded(seed: int, salt: str) -> torch.Generator:
     return torch.Generator().manual_seed(int.from_bytes(digest[:8], "little"))
 
 
-def replace(data: TaskData, **changes: Any) -> TaskData:
-    return dataclasses.replace(data, **changes)
+def generated_splits(task: str, variant: dict[str, Any], seed: int,
+                     make: Callable[[dict[str, Any], int, torch.Generator], Split]) -> dict[str, Split]:
+    """train/val/test of a generated task: ``make(variant, n, generator)`` per split, sized by
+    the variant's n_train/n_val/n_test, each split drawn from its own stream seeded by
+    (seed, "<task>/<split>"), so a split never changes when another one's size does."""
+    return {name: make(variant, variant[f"n_{name}"], seeded(seed, f"{task}/{name}"))
+            for name in ("train", "val", "test")}
 
 
 class LazyModule:

@@ -30,7 +30,7 @@ import math
 
 import torch
 
-from tasks.base import Split, TaskData, register_task, require, seeded
+from tasks.base import Split, TaskData, generated_splits, register_task, require
 
 VERSION = 1
 DEFAULTS = {"lag": 100, "n_memory": 10, "n_alphabet": 8, "score": "answers",
@@ -86,9 +86,7 @@ def build(variant: dict, seed: int) -> TaskData:
         n_classes = variant["n_alphabet"] + 1
         baseline = (length - m + m / variant["n_alphabet"]) / length
     return TaskData(
-        train=_split(variant, variant["n_train"], seeded(seed, "copy/train")),
-        val=_split(variant, variant["n_val"], seeded(seed, "copy/val")),
-        test=_split(variant, variant["n_test"], seeded(seed, "copy/test")),
+        **generated_splits("copy", variant, seed, _split),
         output="token", n_classes=n_classes, vocab_size=SYMBOL0 + variant["n_alphabet"],
         trivial_baseline=baseline,
     )

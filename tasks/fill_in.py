@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import torch
 
-from tasks.base import Split, TaskData, register_task, require, seeded
+from tasks.base import Split, TaskData, generated_splits, register_task, require
 
 VERSION = 1
 DEFAULTS = {"length": 32, "offset": 1, "n_values": 8,
@@ -47,9 +47,7 @@ def _split(v: dict, n: int, gen: torch.Generator) -> Split:
                validate=_validate)
 def build(variant: dict, seed: int) -> TaskData:
     return TaskData(
-        train=_split(variant, variant["n_train"], seeded(seed, "fill_in/train")),
-        val=_split(variant, variant["n_val"], seeded(seed, "fill_in/val")),
-        test=_split(variant, variant["n_test"], seeded(seed, "fill_in/test")),
+        **generated_splits("fill_in", variant, seed, _split),
         output="token", n_classes=variant["n_values"], vocab_size=2 + variant["n_values"],
         trivial_baseline=1.0 / variant["n_values"],
     )

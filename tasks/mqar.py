@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import torch
 
-from tasks.base import Split, TaskData, register_task, require, seeded
+from tasks.base import Split, TaskData, generated_splits, register_task, require
 
 VERSION = 1
 DEFAULTS = {"seq_len": 64, "n_kv": 4, "vocab": 256, "power_a": 0.01,
@@ -104,9 +104,7 @@ def _split(v: dict, n: int, gen: torch.Generator) -> Split:
 def build(variant: dict, seed: int) -> TaskData:
     n_values = variant["vocab"] - variant["vocab"] // 2
     return TaskData(
-        train=_split(variant, variant["n_train"], seeded(seed, "mqar/train")),
-        val=_split(variant, variant["n_val"], seeded(seed, "mqar/val")),
-        test=_split(variant, variant["n_test"], seeded(seed, "mqar/test")),
+        **generated_splits("mqar", variant, seed, _split),
         output="token", n_classes=n_values, vocab_size=variant["vocab"],
         trivial_baseline=1.0 / n_values,
     )

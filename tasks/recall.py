@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import torch
 
-from tasks.base import Split, TaskData, register_task, require, seeded
+from tasks.base import Split, TaskData, generated_splits, register_task, require
 
 VERSION = 1
 DEFAULTS = {"distance": 32, "n_pairs": 1, "n_keys": 8, "n_values": 8, "n_noise": 16,
@@ -54,9 +54,7 @@ def _split(v: dict, n: int, gen: torch.Generator) -> Split:
                validate=_validate)
 def build(variant: dict, seed: int) -> TaskData:
     return TaskData(
-        train=_split(variant, variant["n_train"], seeded(seed, "recall/train")),
-        val=_split(variant, variant["n_val"], seeded(seed, "recall/val")),
-        test=_split(variant, variant["n_test"], seeded(seed, "recall/test")),
+        **generated_splits("recall", variant, seed, _split),
         output="token", n_classes=variant["n_values"],
         vocab_size=2 + variant["n_keys"] + variant["n_values"] + variant["n_noise"],
         trivial_baseline=1.0 / variant["n_values"],

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import torch
 
-from tasks.base import Split, TaskData, register_task, require, seeded
+from tasks.base import Split, TaskData, generated_splits, register_task, require
 
 VERSION = 1
 DEFAULTS = {"seq_len": 256, "n_copy": 16, "n_symbols": 14, "n_noise": 1,
@@ -66,9 +66,7 @@ def _split(v: dict, n: int, gen: torch.Generator) -> Split:
                validate=_validate)
 def build(variant: dict, seed: int) -> TaskData:
     return TaskData(
-        train=_split(variant, variant["n_train"], seeded(seed, "selective_copy/train")),
-        val=_split(variant, variant["n_val"], seeded(seed, "selective_copy/val")),
-        test=_split(variant, variant["n_test"], seeded(seed, "selective_copy/test")),
+        **generated_splits("selective_copy", variant, seed, _split),
         output="token", n_classes=variant["n_symbols"],
         vocab_size=BLANK + variant["n_noise"] + variant["n_symbols"],
         trivial_baseline=1.0 / variant["n_symbols"],

@@ -7,7 +7,7 @@ import pkgutil
 from tasks.base import TASKS, Split, Task, TaskData
 
 for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
-    if _module != "base" and not _module.startswith("_"):
+    if _module not in ("base", "data") and not _module.startswith("_"):
         importlib.import_module(f"tasks.{_module}")
 
 __all__ = ["TASKS", "Split", "Task", "TaskData"]

@@ -1,6 +1,6 @@
 """What every task hands the training loop: a spec and three tensor splits.
 
-A task supplies data and its metric only; the one training loop in `bench.train`
+A task supplies data and its metric only; the one training loop in `bench.run.loop`
 does the rest. Three output kinds cover every family:
 
 - ``token``: predict at given positions. ``positions`` (N, K) holds the scored

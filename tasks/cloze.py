@@ -1,6 +1,6 @@
 """cloze (bidirectional): the hidden middle word of a window of a real IMDB review.
 
-A window of `window` words (word-level tokens, see tasks/_tokenize.py) is cut from a
+A window of `window` words (word-level tokens, see tasks/data/tokenize.py) is cut from a
 review; its middle word, at position window // 2, is replaced by MASK and must be named
 among the `k` most frequent whole (alphabetic) words of the training split. Only windows
 whose middle word is one of those k are used (the middle is drawn among the eligible
@@ -20,7 +20,7 @@ share of the test targets: 0.080 at the defaults (0.118 at k=100);
 TaskData.trivial_baseline holds it.
 
 Data: the fixed, seed-independent IMDB split (no original train/test split exists in the
-source; see tasks/_imdb_data.py). The vocabulary (`vocab_size` entries: PAD 0, UNK 1,
+source; see tasks/data/imdb.py). The vocabulary (`vocab_size` entries: PAD 0, UNK 1,
 MASK 2, then words by training frequency) and the k answer words come from the training
 split only. The seed picks the training windows (`per_review` per review, then `n_train`
 of them, 0 = all); val and test take one fixed window per review (the same for every
@@ -33,8 +33,8 @@ import pyarrow as pa
 import torch
 from tqdm import tqdm
 
-from tasks._imdb_data import SOURCES, load_imdb
-from tasks._tokenize import MASK, token_ids
+from tasks.data.imdb import SOURCES, load_imdb
+from tasks.data.tokenize import MASK, token_ids
 from tasks.base import Split, TaskData, register_task, require, seeded
 from tasks.imdb import take
 

@@ -1,11 +1,11 @@
 """imdb (sentiment): is a real movie review positive or negative? Subword tokens.
 
-The IMDB 50k reviews (see tasks/_imdb_data.py), cleaned and de-duplicated (49,578 left).
+The IMDB 50k reviews (see tasks/data/imdb.py), cleaned and de-duplicated (49,578 left).
 The source has no original train/test split: ours is fixed and seed-independent (each
 review's hash decides; about half is test, val is 10% of the training half, never taken
 from test), so every seed and model is scored on the same test reviews. Text is split into
 BPE subwords by a tokenizer trained on the training split only (`vocab_size`; see
-tasks/_tokenize.py), cut to the first `max_len` tokens, right-padded with 0 (PAD);
+tasks/data/tokenize.py), cut to the first `max_len` tokens, right-padded with 0 (PAD);
 `lengths` is the real token count.
 
 Worked example (a real training review, default tokenizer; '▁' marks a word start):
@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import torch
 
-from tasks._imdb_data import SOURCES, load_imdb
-from tasks._tokenize import pad_ids, token_ids
+from tasks.data.imdb import SOURCES, load_imdb
+from tasks.data.tokenize import pad_ids, token_ids
 from tasks.base import Split, TaskData, register_task, require, seeded
 
 VERSION = 1

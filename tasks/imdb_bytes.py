@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from tasks._imdb_data import SOURCES, load_imdb
+from tasks.data.imdb import SOURCES, load_imdb
 from tasks.base import Split, TaskData, register_task, require
 from tasks.imdb import sentiment_data
 

@@ -16,7 +16,7 @@ import torch  # noqa: E402
 torch.set_num_threads(1)
 
 import tasks  # noqa: E402,F401  (registers tasks)
-from bench.config import RunConfig  # noqa: E402
+from bench.run.config import RunConfig  # noqa: E402
 from tasks.base import TASKS  # noqa: E402
 
 IMDB_FIXTURE = ROOT / "tests" / "fixtures" / "imdb_sample.csv"

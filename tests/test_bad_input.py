@@ -17,7 +17,7 @@ import torch
 import tasks  # noqa: F401  (registers tasks)
 from bench.cli import ArgumentParser
 from bench.cli import main as cli_main
-from bench.executor import add_executor_arguments, run_from_args, run_ray
+from bench.execute.local import add_executor_arguments, run_from_args, run_ray
 
 ROOT = Path(__file__).resolve().parents[1]
 TASK = ["run", "--task", "recall", "--variant", "distance=4", "--variant", "n_train=50",

@@ -4,8 +4,8 @@ import math
 import pandas as pd
 import pytest
 
-from bench import claims
-from bench.claims import (
+from bench.analysis import claims
+from bench.analysis.claims import (
     INCONCLUSIVE,
     NOT_RUN,
     REFUTED,

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from bench.cli import main
-from bench.store import COLUMNS
+from bench.execute.store import COLUMNS
 
 TINY = ["--task", "recall", "--variant", "distance=3", "--variant", "n_train=200",
         "--variant", "n_val=50", "--variant", "n_test=50", "--steps", "10",

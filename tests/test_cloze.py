@@ -7,10 +7,10 @@ import pytest
 import torch
 
 import tasks  # noqa: F401  (registers tasks)
-from bench.config import RunConfig
-from bench.train import train_run
-from tasks._imdb_data import load_imdb
-from tasks._tokenize import MASK, token_ids
+from bench.run.config import RunConfig
+from bench.run.loop import train_run
+from tasks.data.imdb import load_imdb
+from tasks.data.tokenize import MASK, token_ids
 from tasks.base import TASKS
 from tasks.cloze import answer_classes
 

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from bench.train import autocast, train_run
+from bench.run.loop import autocast, train_run
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 

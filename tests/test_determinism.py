@@ -7,9 +7,9 @@ import pytest
 import torch
 
 import tasks  # noqa: F401  (registers tasks)
-from bench.config import RunConfig
-from bench.determinism import set_determinism
-from bench.train import train_run
+from bench.run.config import RunConfig
+from bench.run.determinism import set_determinism
+from bench.run.loop import train_run
 from tasks.base import TASKS
 
 VARIANT = {"distance": 4, "n_train": 300, "n_val": 100, "n_test": 100}

@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 
 import tasks  # noqa: F401  (registers tasks)
-from bench.config import RunConfig
-from bench.executor import TIMING_METRICS, run_from_args, run_local, run_ray
+from bench.run.config import RunConfig
+from bench.execute.local import TIMING_METRICS, run_from_args, run_local, run_ray
 from tasks.base import TASKS
 
 ROOT = Path(__file__).resolve().parents[1]

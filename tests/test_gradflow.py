@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from bench import cli
-from bench.gradflow import GradflowConfig, clip_rows, position_grad_norms, position_rows, steppable
-from bench.train import build_model
+from bench.probes.gradflow import GradflowConfig, clip_rows, position_grad_norms, position_rows, steppable
+from bench.run.loop import build_model
 from tasks.base import TASKS
 
 

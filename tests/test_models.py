@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from bench.budget import solve
+from bench.run.budget import solve
 from bench.models import MODELS, SequenceModel
 from bench.models.recurrent import RecurrentEncoder
 

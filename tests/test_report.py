@@ -7,10 +7,11 @@ import pandas as pd
 import pytest
 import torch
 
-from bench import cli, report
-from bench.reproduce import MOVED, NEW_ONLY, compare
-from bench.store import write_run
-from bench.train import train_run
+from bench import cli
+from bench.report import build as report
+from bench.analysis.reproduce import MOVED, NEW_ONLY, compare
+from bench.execute.store import write_run
+from bench.run.loop import train_run
 
 FIXTURE = Path(__file__).parent / "fixtures" / "results_small.csv"
 
@@ -146,7 +147,7 @@ def test_compare_lists_the_cells_that_moved():
 def test_harness_efficiency_divides_run_throughput_by_raw_step_throughput():
     import pandas as pd
 
-    from bench.report import harness_efficiency
+    from bench.report.build import harness_efficiency
 
     runs = pd.DataFrame({"model": ["lstm", "lstm", "gru"], "device": "cuda", "length": [256, 256, 256],
                          "batch_size": 32, "budget_params": 1000, "train_tokens_per_s": [90.0, 110.0, 50.0]})

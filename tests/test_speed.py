@@ -8,11 +8,11 @@ import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
-import bench.speed as speed
+import bench.probes.speed as speed
 from bench.cli import main as cli
 from bench.models import MODELS
-from bench.speed import COLUMNS, KEY, SpeedConfig, measure, model_flops, peak_flops, speedup_over, summary
-from bench.train import build_model
+from bench.probes.speed import COLUMNS, KEY, SpeedConfig, measure, model_flops, peak_flops, speedup_over, summary
+from bench.run.loop import build_model
 
 CPU_METRICS = {"train_tokens_per_s", "infer_latency_ms", "infer_tokens_per_s", "sequential_depth",
                "achieved_flops"}

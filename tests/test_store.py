@@ -15,9 +15,9 @@ import pytest
 
 import tasks  # noqa: F401  (registers tasks)
 from bench.cli import main as cli_main
-from bench.config import RunConfig
-from bench.executor import STORE_VERSION, StoreError, check_store, open_store, rebuild, store_lock
-from bench.store import finished_ids, load_runs, rebuild_table, write_run
+from bench.run.config import RunConfig
+from bench.execute.local import STORE_VERSION, StoreError, check_store, open_store, rebuild, store_lock
+from bench.execute.store import finished_ids, load_runs, rebuild_table, write_run
 from tasks.base import TASKS
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -2,9 +2,9 @@ import math
 
 import torch
 
-from bench.executor import run_local
-from bench.store import load_runs
-from bench.train import schedule, train_run
+from bench.execute.local import run_local
+from bench.execute.store import load_runs
+from bench.run.loop import schedule, train_run
 from tasks.base import TASKS, Split, TaskData
 
 

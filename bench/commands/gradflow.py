@@ -9,9 +9,9 @@ from pathlib import Path
 
 import torch
 
-from bench.config import resolve_device
-from bench.gradflow import DEFAULT_MODELS, GradflowConfig, gradflow
-from bench.store import atomic_write
+from bench.run.config import resolve_device
+from bench.probes.gradflow import DEFAULT_MODELS, GradflowConfig, gradflow
+from bench.execute.store import atomic_write
 
 DEFAULTS = GradflowConfig()
 
@@ -41,7 +41,7 @@ def main(args) -> int:
     frame = gradflow(config)
     out = Path(args.out)
     atomic_write(out / "gradflow.csv", frame.to_csv(index=False).encode())
-    from bench.report_plots import gradflow as plot
+    from bench.report.plots import gradflow as plot
 
     plot(frame, out / "gradflow.png")
     print(f"{len(frame)} rows -> {out / 'gradflow.csv'}, {out / 'gradflow.png'}")

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import tasks  # noqa: F401  (registers tasks)
 from bench.models import MODELS
-from bench.store import variant_label
-from bench.suites import SUITES
+from bench.execute.store import variant_label
+from bench.execute.suites import SUITES
 from tasks.base import TASKS
 
 

@@ -5,8 +5,8 @@ import sys
 
 import pandas as pd
 
-from bench.budget import solve
-from bench.config import RunConfig
+from bench.run.budget import solve
+from bench.run.config import RunConfig
 from bench.models import MODELS
 
 DEFAULTS = RunConfig(task="-", model="-")

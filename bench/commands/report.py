@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.report import build_report
+from bench.report.build import build_report
 
 
 def add_arguments(parser) -> None:
@@ -24,7 +24,7 @@ def main(args) -> int:
     path = build_report(out, compare_dir=args.compare, plots=not args.no_plots)
     print(f"wrote {path}")
     if args.compare is not None:
-        from bench.reproduce import compare_dirs, moved
+        from bench.analysis.reproduce import compare_dirs, moved
 
         changed = moved(compare_dirs(out, Path(args.compare)))
         for row in changed.itertuples(index=False):

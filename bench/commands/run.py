@@ -4,10 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import tasks  # noqa: F401  (registers tasks)
-from bench.config import RunConfig, resolve_device
-from bench.executor import add_executor_arguments, run_from_args
+from bench.run.config import RunConfig, resolve_device
+from bench.execute.local import add_executor_arguments, run_from_args
 from bench.models import MODELS
-from bench.suites import SUITES
+from bench.execute.suites import SUITES
 from tasks.base import TASKS, parse_variant_value
 
 DEFAULTS = RunConfig(task="-", model="-")

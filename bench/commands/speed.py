@@ -1,7 +1,7 @@
 """`bench speed`: training throughput, inference latency and memory against sequence length.
 
 Every model at the budget, built as the training loop builds it, on random tokens; rows are
-merged into DIR/speed.csv (see bench.speed for the metrics and the schema).
+merged into DIR/speed.csv (see bench.probes.speed for the metrics and the schema).
 """
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import torch
 
-from bench.config import RunConfig, resolve_device
+from bench.run.config import RunConfig, resolve_device
 from bench.models import MODELS
-from bench.speed import SpeedConfig, measure, merge_write, summary
+from bench.probes.speed import SpeedConfig, measure, merge_write, summary
 
 DEFAULTS = RunConfig(task="-", model="-")
 

@@ -34,7 +34,7 @@ import pyarrow as pa
 import torch
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 
-from tasks._imdb_data import SPLITS, Prepared
+from tasks.data.imdb import SPLITS, Prepared
 from tasks.base import LazyModule
 
 datasets = LazyModule("datasets")

@@ -20,7 +20,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from bench.claims import MODEL_ORDER, mean_ci  # noqa: E402
+from bench.analysis.claims import MODEL_ORDER, mean_ci  # noqa: E402
 
 DPI = 150
 sns.set_theme(style="whitegrid", context="notebook")

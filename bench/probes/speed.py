@@ -1,7 +1,7 @@
 """Speed against sequence length: training throughput, inference latency, peak memory,
 sequential depth and achieved FLOP/s, one tidy row per (model, length, batch, metric).
 
-Every model is built exactly as the training loop builds it (`bench.train.build_model` at the
+Every model is built exactly as the training loop builds it (`bench.run.loop.build_model` at the
 budget) and fed random tokens: (batch, length) ids, every sequence full length (no padding,
 so no packing), one class per sequence read from the pooled state (a "sequence" task).
 
@@ -41,12 +41,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from bench.budget import solve
-from bench.config import RunConfig
+from bench.run.budget import solve
+from bench.run.config import RunConfig
 from bench.models import MODELS, SequenceModel
 from bench.models.transformer import TransformerEncoder
-from bench.store import atomic_write
-from bench.train import build_model, loss_and_correct
+from bench.execute.store import atomic_write
+from bench.run.loop import build_model, loss_and_correct
 
 METRICS = ("train_tokens_per_s", "infer_latency_ms", "infer_tokens_per_s", "peak_mem_bytes",
            "sequential_depth", "achieved_flops", "flops_share_of_peak")

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench import claims as claims_mod
-from bench.claims import MODEL_ORDER, NOT_RUN, mean_ci, shared_settings, short_variant
-from bench.store import COLUMNS, ID_COLUMNS, load_runs, rebuild_table, variant_values
+from bench.analysis import claims as claims_mod
+from bench.analysis.claims import MODEL_ORDER, NOT_RUN, mean_ci, shared_settings, short_variant
+from bench.execute.store import COLUMNS, ID_COLUMNS, load_runs, rebuild_table, variant_values
 
 CELL = ["task", "variant", "model", "budget_params"]
 # the x axis of the "accuracy against length" figure: the knob each task sweeps
@@ -51,7 +51,7 @@ def load_results(out: Path) -> pd.DataFrame:
     out = Path(out)
     if is_stale(out):
         try:  # under the store lock when the executor provides one (a sweep may be writing)
-            from bench.executor import rebuild
+            from bench.execute.local import rebuild
         except ImportError:
             rebuild = rebuild_table
         return rebuild(out)
@@ -326,10 +326,10 @@ def ok_speed(speed: pd.DataFrame, metric: str = "train_tokens_per_s") -> pd.Data
 
 def speed_ratios(speed: pd.DataFrame, baseline: str = "lstm") -> pd.DataFrame:
     """Training-throughput speedup of every model over `baseline` at the same device, dtype,
-    batch, budget and length: bench.speed.speedup_over when that module provides it, else the
+    batch, budget and length: bench.probes.speed.speedup_over when that module provides it, else the
     same ratio computed here (the baseline's fastest implementation)."""
     try:
-        from bench.speed import speedup_over  # the speed command's own definition
+        from bench.probes.speed import speedup_over  # the speed command's own definition
     except ImportError:
         speedup_over = None
     rows = ok_speed(speed)
@@ -383,7 +383,7 @@ def harness_efficiency(runs: pd.DataFrame, speed: pd.DataFrame) -> pd.DataFrame:
 # ----------------------------------------------------------------------------- the report
 def build_report(out: Path, compare_dir: Path | None = None, plots: bool = True) -> Path:
     """Write DIR/report.md and its figures; returns the report's path."""
-    from bench import report_plots  # matplotlib only when a report is built
+    from bench.report import plots as report_plots  # matplotlib only when a report is built
 
     out = Path(out)
     if not out.is_dir():
@@ -411,7 +411,7 @@ def build_report(out: Path, compare_dir: Path | None = None, plots: bool = True)
     lines += _speed_section(out, speed, plots, report_plots, selected)
     lines += _gradflow_section(out, gradflow, plots, report_plots)
     if compare_dir is not None:
-        from bench.reproduce import compare_dirs
+        from bench.analysis.reproduce import compare_dirs
         moved = compare_dirs(out, Path(compare_dir))
         lines += [f"## Reproduction check against `{compare_dir}`", "",
                   "Per cell: does this folder's mean test accuracy fall inside the other folder's "

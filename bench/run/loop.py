@@ -23,8 +23,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from bench.budget import solve
-from bench.config import RunConfig
+from bench.run.budget import solve
+from bench.run.config import RunConfig
 from bench.models import MODELS, SequenceModel, count
 from tasks.base import TASKS, Split, TaskData
 

@@ -18,7 +18,7 @@ tokens earlier), written as tidy rows to DIR/gradflow.csv:
    parameter change max|Δθ| and the update's norm.
 
 This probe has its own short loop (it needs the model afterwards and per-step gradient
-norms, which bench.train.train_run does not return); it reuses build_model and the loss.
+norms, which bench.run.loop.train_run does not return); it reuses build_model and the loss.
 """
 from __future__ import annotations
 
@@ -30,10 +30,10 @@ import torch
 from torch import nn
 
 import tasks  # noqa: F401  (registers tasks)
-from bench.config import RunConfig
+from bench.run.config import RunConfig
 from bench.models import MODELS
-from bench.store import variant_label
-from bench.train import build_model, loss_and_correct
+from bench.execute.store import variant_label
+from bench.run.loop import build_model, loss_and_correct
 from tasks.base import TASKS, TaskData
 
 DEFAULT_MODELS = ("rnn", "lstm", "gru", "transformer")

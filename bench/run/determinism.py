@@ -1,7 +1,7 @@
 """Deterministic mode (`bench run --deterministic`): the same config and seed, the same numbers.
 
 On CPU every run is already deterministic for a given config, seed and thread count: the
-data, the initial weights and the batch order all come from the seed (see bench.train).
+data, the initial weights and the batch order all come from the seed (see bench.run.loop).
 What this switch adds is for CUDA, where cuDNN autotuning, cuBLAS workspaces and atomic
 adds in some backward kernels can reorder floating-point sums from one run to the next.
 

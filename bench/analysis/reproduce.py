@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.claims import MARGIN
-from bench.report import CELL, latest_versions, load_results, select_lr, summarize, wide_runs
+from bench.analysis.claims import MARGIN
+from bench.report.build import CELL, latest_versions, load_results, select_lr, summarize, wide_runs
 
 KEEP, MOVED, NEW_ONLY, MISSING = "within", "moved", "new only", "missing in new"
 

@@ -36,11 +36,11 @@ from typing import Any, Iterator
 import torch
 from tqdm import tqdm
 
-from bench.budget import solve
-from bench.config import RunConfig
-from bench.determinism import set_determinism
-from bench.store import atomic_write, finished_ids, rebuild_table, write_run
-from bench.train import train_run
+from bench.run.budget import solve
+from bench.run.config import RunConfig
+from bench.run.determinism import set_determinism
+from bench.execute.store import atomic_write, finished_ids, rebuild_table, write_run
+from bench.run.loop import train_run
 from tasks.base import TASKS
 
 STORE_VERSION = 1

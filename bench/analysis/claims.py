@@ -1,7 +1,7 @@
 """Claims and their verdicts, computed from result tables by pure functions (never by hand).
 
 Every verdict is one of `supported`, `refuted`, `inconclusive`, `not run`; the building blocks
-(confidence intervals, the CI rule, conjunctions) live in `bench.stats`.
+(confidence intervals, the CI rule, conjunctions) live in `bench.analysis.stats`.
 
 Inputs: `runs`, one row per run after learning-rate selection (columns task, variant,
 model, seed, status, test_accuracy, trivial_baseline, train_tokens_per_s, device, ...);
@@ -16,7 +16,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from bench.stats import (  # noqa: F401  (re-exported: the report and tests use them from here)
+from bench.analysis.stats import (  # noqa: F401  (re-exported: the report and tests use them from here)
     INCONCLUSIVE,
     MARGIN,
     NOT_RUN,
@@ -36,7 +36,7 @@ from bench.stats import (  # noqa: F401  (re-exported: the report and tests use 
     t_cdf,
     t_quantile,
 )
-from bench.store import variant_values
+from bench.execute.store import variant_values
 
 GRAD_FACTOR = 2.0  # gradient-ratio comparisons must differ by this factor
 EXPLODE_FACTOR = 10.0  # a step this many times the run's median step is an explosion
@@ -469,7 +469,7 @@ def structural_params(widths: Sequence[int] = (32, 64, 128, 256), d_embed: int =
                       layers: int = 2, heads: int = 4) -> pd.DataFrame:
     """params_core of every registered model at equal widths (FFN = 4 x width): a measurement
     of structure, built on the meta device (no memory, no training)."""
-    from bench.budget import core_params
+    from bench.run.budget import core_params
     from bench.models import MODELS
 
     rows = []

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import tasks  # noqa: F401  (registers tasks)
-from bench.config import RunConfig
+from bench.run.config import RunConfig
 from bench.registry import Registry
 from tasks.base import TASKS
 
@@ -104,4 +104,18 @@ SUITES.add("standard", Suite("standard", "one GPU: every family, length sweeps t
 SUITES.add("anchors", Suite("anchors", "one GPU: published settings (TCN adding/copy, LRA ListOps/Text)", anchors))
 
 
-import bench.suite_full  # noqa: E402,F401  (registers the full suite)
+LR_GRID = (3e-4, 1e-3, 3e-3, 1e-2)
+
+
+def full() -> list[RunConfig]:
+    """A cluster: standard()'s distinct (variant, model) configs x LR_GRID x SEEDS; the report
+    picks each model's learning rate on validation, then reports mean +- CI over the seeds."""
+    bases: dict[str, RunConfig] = {}
+    for config in standard():
+        base = config.replace(seed=0, lr=LR_GRID[0])
+        bases.setdefault(base.run_id(0), base)  # the id only serves as a content key here
+    return [base.replace(lr=lr, seed=seed) for base in bases.values() for lr in LR_GRID for seed in SEEDS]
+
+
+SUITES.add("full", Suite("full", "a cluster: the standard runs x LR grid (3e-4, 1e-3, 3e-3, 1e-2) x 3 seeds",
+                         full))

@@ -33,9 +33,9 @@ import pyarrow as pa
 import torch
 from tqdm import tqdm
 
+from tasks.base import Split, TaskData, register_task, require, seeded
 from tasks.data.imdb import SOURCES, load_imdb
 from tasks.data.tokenize import MASK, token_ids
-from tasks.base import Split, TaskData, register_task, require, seeded
 from tasks.imdb import take
 
 VERSION = 1

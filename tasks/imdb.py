@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import torch
 
+from tasks.base import Split, TaskData, register_task, require, seeded
 from tasks.data.imdb import SOURCES, load_imdb
 from tasks.data.tokenize import pad_ids, token_ids
-from tasks.base import Split, TaskData, register_task, require, seeded
 
 VERSION = 1
 DEFAULTS = {"max_len": 256, "vocab_size": 16000, "n_train": 0, "n_val": 0, "n_test": 0,

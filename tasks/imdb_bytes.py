@@ -24,8 +24,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from tasks.data.imdb import SOURCES, load_imdb
 from tasks.base import Split, TaskData, register_task, require
+from tasks.data.imdb import SOURCES, load_imdb
 from tasks.imdb import sentiment_data
 
 VERSION = 1

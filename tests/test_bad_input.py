@@ -17,7 +17,9 @@ import torch
 import tasks  # noqa: F401  (registers tasks)
 from bench.cli import ArgumentParser
 from bench.cli import main as cli_main
-from bench.execute.local import add_executor_arguments, run_from_args, run_ray
+from bench.commands.run import add_executor_arguments
+from bench.commands.run import execute as run_from_args
+from bench.execute.ray_executor import run_ray
 
 ROOT = Path(__file__).resolve().parents[1]
 TASK = ["run", "--task", "recall", "--variant", "distance=4", "--variant", "n_train=50",

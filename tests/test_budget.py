@@ -1,10 +1,10 @@
 import pytest
 import torch
 
+from bench.models import MODELS, count
 from bench.run.budget import BudgetError, solve
 from bench.run.config import RunConfig
-from bench.models import MODELS, count
-from bench.run.loop import build_model
+from bench.run.step import build_model
 from tasks.base import TASKS
 
 CORE = ["rnn", "lstm", "gru", "bilstm", "transformer", "transformer_causal"]

@@ -17,6 +17,7 @@ from bench.analysis.claims import (
     mean_ci,
     t_quantile,
 )
+from bench.probes.structure import structural_params
 
 RECALL = "distance={d},n_pairs=1,n_values=8"
 
@@ -188,7 +189,7 @@ def test_speed_claims_fall_back_to_run_throughput():
 
 # ---------------------------------------------------------------- claim 4
 def test_params_at_equal_width():
-    structure = claims.structural_params(widths=(32, 64))
+    structure = structural_params(widths=(32, 64))
     assert claims.claim_params_at_width(structure).verdict == SUPPORTED
     fake = pd.DataFrame([{"model": "lstm", "width": 64, "params_core": 200},
                          {"model": "transformer", "width": 64, "params_core": 100}])

@@ -9,10 +9,10 @@ import torch
 import tasks  # noqa: F401  (registers tasks)
 from bench.run.config import RunConfig
 from bench.run.loop import train_run
-from tasks.data.imdb import load_imdb
-from tasks.data.tokenize import MASK, token_ids
 from tasks.base import TASKS
 from tasks.cloze import answer_classes
+from tasks.data.imdb import load_imdb
+from tasks.data.tokenize import MASK, token_ids
 
 FIXTURE = Path(__file__).parent / "fixtures" / "imdb_sample.csv"
 SMALL = {"source": "csv", "window": 16, "k": 100, "vocab_size": 2000}

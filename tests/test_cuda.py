@@ -2,7 +2,8 @@
 import pytest
 import torch
 
-from bench.run.loop import autocast, train_run
+from bench.run.loop import train_run
+from bench.run.step import autocast
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 

@@ -16,8 +16,12 @@ import pandas as pd
 import pytest
 
 import tasks  # noqa: F401  (registers tasks)
+from bench.commands.run import execute as run_from_args
+from bench.execute.local import run_local
+from bench.execute.plan import TIMING_METRICS
+from bench.execute.ray_executor import run_ray
+from bench.execute.store import STORE_VERSION
 from bench.run.config import RunConfig
-from bench.execute.local import TIMING_METRICS, run_from_args, run_local, run_ray
 from tasks.base import TASKS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,7 +80,7 @@ def test_run_from_args_dispatches_local(tmp_path):
 
     runs = tiny_runs(models=("rnn",))
     assert run_from_args(runs, tmp_path, Args())["ok"] == 1
-    assert json.loads((tmp_path / "store.json").read_text()) == {"store_version": 1}
+    assert json.loads((tmp_path / "store.json").read_text()) == {"store_version": STORE_VERSION}
 
 
 @pytest.mark.skipif(importlib.util.find_spec("ray") is None,

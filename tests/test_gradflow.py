@@ -7,7 +7,7 @@ import torch
 
 from bench import cli
 from bench.probes.gradflow import GradflowConfig, clip_rows, position_grad_norms, position_rows, steppable
-from bench.run.loop import build_model
+from bench.run.step import build_model
 from tasks.base import TASKS
 
 

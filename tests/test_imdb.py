@@ -19,10 +19,10 @@ import tasks  # noqa: F401  (registers tasks)
 from bench.cli import main as cli
 from bench.run.config import RunConfig
 from bench.run.loop import train_run
+from tasks.base import TASKS
 from tasks.data import imdb as _imdb_data
 from tasks.data.imdb import DataError, fetch_wheel, load_imdb, split_of
 from tasks.data.tokenize import PAD, get_tokenizer, token_ids, tokenizer_hash
-from tasks.base import TASKS
 
 FIXTURE = Path(__file__).parent / "fixtures" / "imdb_sample.csv"
 TINY = {"budget_params": 20_000, "d_embed": 32, "steps": 20, "eval_every": 10, "batch_size": 16,

@@ -1,9 +1,9 @@
 import pytest
 import torch
 
-from bench.run.budget import solve
 from bench.models import MODELS, SequenceModel
 from bench.models.recurrent import RecurrentEncoder
+from bench.run.budget import solve
 
 CORE = ["rnn", "lstm", "gru", "bilstm", "transformer", "transformer_causal"]
 VOCAB, CLASSES, D = 20, 5, 16

@@ -1,9 +1,9 @@
 import pytest
 
-from bench.run.config import RunConfig
+from bench.execute.suites import SUITES
 from bench.models import MODELS
 from bench.registry import Registry, UnknownName
-from bench.execute.suites import SUITES
+from bench.run.config import RunConfig
 from tasks.base import TASKS, parse_variant_value
 
 

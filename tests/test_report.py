@@ -8,9 +8,10 @@ import pytest
 import torch
 
 from bench import cli
-from bench.report import build as report
 from bench.analysis.reproduce import MOVED, NEW_ONLY, compare
+from bench.execute import store
 from bench.execute.store import write_run
+from bench.report import build as report
 from bench.run.loop import train_run
 
 FIXTURE = Path(__file__).parent / "fixtures" / "results_small.csv"
@@ -109,9 +110,9 @@ def test_report_from_real_runs_rebuilds_the_table(tmp_path, tiny_config, one_thr
         config = tiny_config(model, variant={"distance": distance, "n_train": 200, "n_val": 50,
                                              "n_test": 50})
         write_run(tmp_path, train_run(config))
-    assert report.is_stale(tmp_path)
+    assert store.is_stale(tmp_path)
     path = report.build_report(tmp_path)
-    assert (tmp_path / "results.csv").exists() and not report.is_stale(tmp_path)
+    assert (tmp_path / "results.csv").exists() and not store.is_stale(tmp_path)
     text = path.read_text()
     assert "torch" in text and "| cpu |" in text  # the environment table from run records
     for png in ("curves_recall.png", "accuracy_vs_distance_recall.png", "accuracy_vs_wall_time.png"):

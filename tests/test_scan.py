@@ -2,10 +2,10 @@
 import pytest
 import torch
 
-from bench.run.budget import TOLERANCE, solve
-from bench.run.config import RunConfig
 from bench.models import MODELS
 from bench.models.scan import ScanEncoder, g, log_g, scan_log
+from bench.run.budget import TOLERANCE, solve
+from bench.run.config import RunConfig
 from bench.run.loop import train_run
 from tasks.base import TASKS
 

@@ -12,7 +12,7 @@ import bench.probes.speed as speed
 from bench.cli import main as cli
 from bench.models import MODELS
 from bench.probes.speed import COLUMNS, KEY, SpeedConfig, measure, model_flops, peak_flops, speedup_over, summary
-from bench.run.loop import build_model
+from bench.run.step import build_model
 
 CPU_METRICS = {"train_tokens_per_s", "infer_latency_ms", "infer_tokens_per_s", "sequential_depth",
                "achieved_flops"}

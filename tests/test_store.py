@@ -15,9 +15,19 @@ import pytest
 
 import tasks  # noqa: F401  (registers tasks)
 from bench.cli import main as cli_main
+from bench.execute.store import (
+    STORE_VERSION,
+    StoreError,
+    check_store,
+    finished_ids,
+    load_runs,
+    open_store,
+    rebuild,
+    rebuild_table,
+    store_lock,
+    write_run,
+)
 from bench.run.config import RunConfig
-from bench.execute.local import STORE_VERSION, StoreError, check_store, open_store, rebuild, store_lock
-from bench.execute.store import finished_ids, load_runs, rebuild_table, write_run
 from tasks.base import TASKS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -148,14 +158,15 @@ def test_store_version(tmp_path):
     assert json.loads((fresh / "store.json").read_text()) == {"store_version": STORE_VERSION}
     check_store(fresh)
 
-    legacy = tmp_path / "legacy"  # written before store.json existed
+    legacy = tmp_path / "legacy"  # runs written before store versions: their ids lack the code hash
     write_run(legacy, fake_record(0))
-    check_store(legacy)
+    with pytest.raises(StoreError, match="without a version"):
+        check_store(legacy)
 
     other = tmp_path / "other"
     other.mkdir()
     (other / "store.json").write_text(json.dumps({"store_version": STORE_VERSION + 1}))
-    with pytest.raises(StoreError, match="store_version 2"):
+    with pytest.raises(StoreError, match=f"store_version {STORE_VERSION + 1}"):
         open_store(other)
     (other / "store.json").write_text("{not json")
     with pytest.raises(StoreError, match="unreadable"):

@@ -11,7 +11,6 @@ model, seed, status, test_accuracy, trivial_baseline, train_tokens_per_s, device
 from __future__ import annotations
 
 import math
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -36,7 +35,7 @@ from bench.analysis.stats import (  # noqa: F401  (re-exported: the report and t
     t_cdf,
     t_quantile,
 )
-from bench.execute.store import variant_values
+from bench.analysis.variants import variant_values
 
 GRAD_FACTOR = 2.0  # gradient-ratio comparisons must differ by this factor
 EXPLODE_FACTOR = 10.0  # a step this many times the run's median step is an explosion
@@ -465,24 +464,6 @@ def _update_stats(optimizer: str, clipped: bool, group: pd.DataFrame) -> dict:
 
 
 # ----------------------------------------------------------------------------- all claims
-def structural_params(widths: Sequence[int] = (32, 64, 128, 256), d_embed: int = 64,
-                      layers: int = 2, heads: int = 4) -> pd.DataFrame:
-    """params_core of every registered model at equal widths (FFN = 4 x width): a measurement
-    of structure, built on the meta device (no memory, no training)."""
-    from bench.run.budget import core_params
-    from bench.models import MODELS
-
-    rows = []
-    for name in MODELS:
-        spec = MODELS[name]
-        for width in widths:
-            if width % spec.width_multiple(heads):
-                continue
-            rows.append({"model": name, "width": width, "d_embed": d_embed, "layers": layers,
-                         "params_core": core_params(spec, d_embed, width, layers, heads, 4 * width)})
-    return pd.DataFrame(rows)
-
-
 def evaluate_claims(runs: pd.DataFrame, speed: pd.DataFrame | None = None,
                     gradflow: pd.DataFrame | None = None,
                     structure: pd.DataFrame | None = None) -> list[Claim]:

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pyarrow.compute as pc
 
+from tasks.cloze import DEFAULTS as CLOZE
 from tasks.data.imdb import SOURCES, SPLITS, export, load_imdb
 from tasks.data.tokenize import token_ids, tokenizer_hash
-from tasks.cloze import DEFAULTS as CLOZE
 from tasks.imdb import DEFAULTS as IMDB
 
 

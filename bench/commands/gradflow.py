@@ -9,9 +9,9 @@ from pathlib import Path
 
 import torch
 
-from bench.run.config import resolve_device
-from bench.probes.gradflow import DEFAULT_MODELS, GradflowConfig, gradflow
 from bench.execute.store import atomic_write
+from bench.probes.gradflow import DEFAULT_MODELS, GradflowConfig, gradflow
+from bench.run.config import resolve_device
 
 DEFAULTS = GradflowConfig()
 

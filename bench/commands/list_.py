@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import tasks  # noqa: F401  (registers tasks)
-from bench.models import MODELS
-from bench.execute.store import variant_label
+from bench.analysis.variants import variant_label
 from bench.execute.suites import SUITES
+from bench.models import MODELS
 from tasks.base import TASKS
 
 

@@ -5,9 +5,9 @@ import sys
 
 import pandas as pd
 
+from bench.models import MODELS
 from bench.run.budget import solve
 from bench.run.config import RunConfig
-from bench.models import MODELS
 
 DEFAULTS = RunConfig(task="-", model="-")
 

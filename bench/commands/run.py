@@ -4,12 +4,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import tasks  # noqa: F401  (registers tasks)
-from bench.run.config import RunConfig, resolve_device
-from bench.execute.local import add_executor_arguments, run_from_args
-from bench.models import MODELS
+from bench.execute.local import run_local
+from bench.execute.ray_executor import run_ray
 from bench.execute.suites import SUITES
+from bench.models import MODELS
+from bench.run.config import RunConfig, resolve_device
 from tasks.base import TASKS, parse_variant_value
 
+EXECUTORS = ("local", "ray")
 DEFAULTS = RunConfig(task="-", model="-")
 
 
@@ -32,6 +34,48 @@ def add_arguments(parser) -> None:
     parser.add_argument("--deterministic", action="store_true",
                         help="deterministic kernels (see bench/determinism.py)")
     add_executor_arguments(parser)
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise ValueError(f"must be >= 1, got {value}")
+    return value
+
+
+_positive.__name__ = "positive integer"  # argparse names the type in its one-line error
+
+
+def add_executor_arguments(parser) -> None:
+    parser.add_argument("--executor", choices=EXECUTORS, default="local",
+                        help="local (in-process or a process pool) or ray (a local Ray or a cluster)")
+    parser.add_argument("--jobs", type=_positive, default=1,
+                        help="local: worker processes (1: in this process)")
+    parser.add_argument("--runs-per-gpu", type=_positive, default=1,
+                        help="pack K small runs on each GPU at once (local workers, or 1/K GPU per Ray task)")
+    parser.add_argument("--address", default=None,
+                        help="ray: cluster address ('auto' joins a running cluster; "
+                             "default: start a local Ray)")
+
+
+def execute(runs: list[RunConfig], out: Path, args) -> dict[str, int]:
+    """Dispatch to the executor the flags ask for (see add_executor_arguments)."""
+    executor = getattr(args, "executor", "local")
+    common = {"progress": not getattr(args, "no_progress", False),
+              "runs_per_gpu": getattr(args, "runs_per_gpu", 1),
+              "threads": getattr(args, "threads", 0) or 0,
+              "deterministic": bool(getattr(args, "deterministic", False))}
+    if executor == "ray":
+        if getattr(args, "jobs", 1) != 1:
+            raise ValueError("--jobs is for --executor local; Ray schedules by its CPU count")
+        return run_ray(runs, out, address=getattr(args, "address", None), **common)
+    if executor != "local":
+        raise ValueError(f"unknown executor {executor!r}; valid: {', '.join(EXECUTORS)}")
+    if getattr(args, "address", None) is not None:
+        raise ValueError("--address goes with --executor ray")
+    return run_local(runs, out, jobs=getattr(args, "jobs", 1), **common)
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -87,7 +131,7 @@ def main(args) -> int:
     # applies --threads and --deterministic in whichever process trains
     runs = configs_from_args(args)
     out = Path(args.out)
-    counts = run_from_args(runs, out, args)
+    counts = execute(runs, out, args)
     print(f"{counts['asked']} runs: {counts['skipped']} already done, {counts['ok']} ok, "
           f"{counts['diverged']} diverged -> {out / 'results.csv'}")
     return 0

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import torch
 
-from bench.run.config import RunConfig, resolve_device
 from bench.models import MODELS
 from bench.probes.speed import SpeedConfig, measure, merge_write, summary
+from bench.run.config import RunConfig, resolve_device
 
 DEFAULTS = RunConfig(task="-", model="-")
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 import tasks  # noqa: F401  (registers tasks)
-from bench.run.config import RunConfig
 from bench.registry import Registry
+from bench.run.config import RunConfig
 from tasks.base import TASKS
 
 ALL_MODELS = ["rnn", "lstm", "gru", "bilstm", "transformer", "transformer_causal"]

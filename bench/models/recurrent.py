@@ -17,6 +17,8 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from bench.models.spec import ModelSpec, register_model
+
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 
@@ -61,3 +63,16 @@ class RecurrentEncoder(nn.Module):
         forward_end = states[rows, last, : self.width]
         backward_end = states[:, 0, self.width:]
         return torch.cat([forward_end, backward_end], dim=-1)
+
+
+def _recurrent(cell: str, bidirectional: bool = False):
+    def build(d_in, width, layers, dropout, heads, ffn):
+        return RecurrentEncoder(cell, d_in, width, layers, dropout, bidirectional)
+    return build
+
+
+for _name in ("rnn", "lstm", "gru"):
+    register_model(ModelSpec(_name, "recurrent", "state at the last real position", _recurrent(_name)))
+register_model(ModelSpec("bilstm", "recurrent",
+                         "forward state at the last real position + backward state at position 0",
+                         _recurrent("lstm", bidirectional=True), reads_future=True))

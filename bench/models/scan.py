@@ -33,7 +33,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from bench.models import MODELS, ModelSpec
+from bench.models.spec import ModelSpec, register_model
 
 
 def g(x: torch.Tensor) -> torch.Tensor:
@@ -142,4 +142,5 @@ def _scan(kind: str):
 
 
 for _kind in ("mingru", "minlstm"):
-    MODELS.add(_kind, ModelSpec(_kind, "recurrent-scan", "state at the last real position", _scan(_kind)))
+    register_model(ModelSpec(_kind, "recurrent-scan", "state at the last real position", _scan(_kind),
+                             core=False))

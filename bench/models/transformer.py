@@ -20,6 +20,8 @@ import math
 import torch
 from torch import nn
 
+from bench.models.spec import ModelSpec, register_model
+
 
 def sinusoidal(length: int, dim: int, device: torch.device) -> torch.Tensor:
     """(T, D) fixed position embeddings from 'Attention is all you need'."""
@@ -73,3 +75,15 @@ class TransformerEncoder(nn.Module):
         real = (torch.arange(states.shape[1], device=states.device)[None, :] <= last[:, None])
         real = real.to(states.dtype)[..., None]  # (B, T, 1)
         return (states * real).sum(1) / real.sum(1)
+
+
+def _transformer(causal: bool):
+    def build(d_in, width, layers, dropout, heads, ffn):
+        return TransformerEncoder(d_in, width, layers, heads, ffn, dropout, causal)
+    return build
+
+
+register_model(ModelSpec("transformer", "attention", "mean over real positions",
+                         _transformer(causal=False), lambda heads: heads, True, reads_future=True))
+register_model(ModelSpec("transformer_causal", "attention", "state at the last real position",
+                         _transformer(causal=True), lambda heads: heads, True))

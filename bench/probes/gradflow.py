@@ -17,8 +17,9 @@ tokens earlier), written as tidy rows to DIR/gradflow.csv:
    clipping (SGD and AdamW): per step the total gradient norm before clipping, the largest
    parameter change max|Δθ| and the update's norm.
 
-This probe has its own short loop (it needs the model afterwards and per-step gradient
-norms, which bench.run.loop.train_run does not return); it reuses build_model and the loss.
+The trained phase is the training loop itself (`train_run(..., return_model=True)`: the
+same schedule, validation and best-on-validation weights as any run); the clipping probe
+steps with the loop's own `train_step` and measures each update around it.
 """
 from __future__ import annotations
 
@@ -30,10 +31,11 @@ import torch
 from torch import nn
 
 import tasks  # noqa: F401  (registers tasks)
-from bench.run.config import RunConfig
+from bench.analysis.variants import variant_label
 from bench.models import MODELS
-from bench.execute.store import variant_label
-from bench.run.loop import build_model, loss_and_correct
+from bench.run.config import RunConfig
+from bench.run.loop import train_run
+from bench.run.step import Batch, DeviceSplit, build_model, evaluate, make_optimizer, train_step
 from tasks.base import TASKS, TaskData
 
 DEFAULT_MODELS = ("rnn", "lstm", "gru", "transformer")
@@ -125,30 +127,11 @@ def _recall_data(config: GradflowConfig) -> TaskData:
     return task.build(config.run_config("rnn").variant, config.seed)
 
 
-def train_briefly(model, data: TaskData, steps: int, lr: float, batch_size: int, seed: int,
-                  clip_norm: float = 1.0) -> None:
-    """AdamW with gradient clipping, constant lr: enough to see trained gradient flow."""
-    device = next(model.parameters()).device
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
-    order = torch.Generator().manual_seed(seed)
-    train = data.train
-    for _ in range(steps):
-        index = torch.randint(0, len(train), (batch_size,), generator=order)
-        inputs, targets = train.inputs[index].to(device), train.targets[index, 0].to(device)
-        logits = model(inputs, None, train.positions[index].to(device))[:, 0]  # (B, C)
-        loss, _, _ = loss_and_correct("token", logits, targets, 0.0)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
-        optimizer.step()
-
-
-@torch.no_grad()
-def accuracy(model, data: TaskData) -> float:
-    device = next(model.parameters()).device
-    split = data.val
-    logits = model(split.inputs.to(device), None, split.positions.to(device))[:, 0]
-    return float((logits.argmax(-1).cpu() == split.targets[:, 0]).float().mean())
+def _batch(split, index: torch.Tensor, device: torch.device) -> Batch:
+    """Rows `index` of a (full-length) recall split as the step reads them."""
+    inputs = split.inputs[index].to(device)
+    last = torch.full((len(index),), inputs.shape[1] - 1, device=device)
+    return Batch(inputs, split.targets[index].to(device), split.positions[index].to(device), last, None)
 
 
 def position_rows(config: GradflowConfig, data: TaskData | None = None) -> list[dict]:
@@ -158,6 +141,7 @@ def position_rows(config: GradflowConfig, data: TaskData | None = None) -> list[
     probe_targets = data.train.targets[: config.probe_examples, 0].to(device)
     length = probe.shape[1]
     rows = []
+    val_split = DeviceSplit.of(data.val, device)
     for name in config.models:
         run = config.run_config(name)
         torch.manual_seed(config.seed)
@@ -165,9 +149,9 @@ def position_rows(config: GradflowConfig, data: TaskData | None = None) -> list[
         model.to(device)
         phases = [("init", 0)] + ([("trained", config.steps)] if config.steps > 0 else [])
         for phase, steps in phases:
-            if steps:
-                train_briefly(model, data, steps, config.lr, config.batch_size, config.seed)
-            val = accuracy(model, data)
+            if steps:  # the training loop itself, from the same seed; its best weights
+                _, model = train_run(run, data, return_model=True)
+            val = evaluate(model, val_split, data, 4 * config.batch_size)["accuracy"]
             for quantity, norms in position_grad_norms(model, probe, probe_targets).items():
                 rows += [{"kind": "position", "model": name, "phase": phase, "quantity": quantity,
                           "position": t, "distance": length - 1 - t, "grad_norm": float(norms[t]),
@@ -191,19 +175,12 @@ def clip_rows(config: GradflowConfig, data: TaskData | None = None) -> list[dict
             model, _ = build_model(run, data)
             model.to(device)
             params = [p for p in model.parameters()]
-            optimizer = (torch.optim.SGD(params, lr=lr) if optimizer_name == "sgd"
-                         else torch.optim.AdamW(params, lr=lr, weight_decay=0.0))
+            optimizer = make_optimizer(model, lr, 0.0, optimizer_name)
             order = torch.Generator().manual_seed(config.seed)
             for step in range(config.clip_steps):
                 index = torch.randint(0, len(train), (config.batch_size,), generator=order)
-                inputs, targets = train.inputs[index].to(device), train.targets[index, 0].to(device)
-                logits = model(inputs, None, train.positions[index].to(device))[:, 0]
-                loss, _, _ = loss_and_correct("token", logits, targets, 0.0)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                norm = torch.nn.utils.clip_grad_norm_(params, clip if clip is not None else math.inf)
                 before = [p.detach().clone() for p in params]
-                optimizer.step()
+                loss, norm = train_step(model, optimizer, _batch(train, index, device), "token", clip)
                 deltas = [(p.detach() - b) for p, b in zip(params, before, strict=True)]
                 update_max = max(float(d.abs().max()) for d in deltas)
                 update_norm = float(torch.sqrt(sum(d.pow(2).sum() for d in deltas)))

@@ -41,12 +41,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from bench.run.budget import solve
-from bench.run.config import RunConfig
+from bench.execute.store import atomic_write
 from bench.models import MODELS, SequenceModel
 from bench.models.transformer import TransformerEncoder
-from bench.execute.store import atomic_write
-from bench.run.loop import build_model, loss_and_correct
+from bench.run.budget import solve
+from bench.run.config import RunConfig
+from bench.run.step import Batch, autocast, build_model, make_optimizer, train_step
 
 METRICS = ("train_tokens_per_s", "infer_latency_ms", "infer_tokens_per_s", "peak_mem_bytes",
            "sequential_depth", "achieved_flops", "flops_share_of_peak")
@@ -160,12 +160,6 @@ def device_name(device: torch.device) -> str:
     return platform.processor() or platform.machine()
 
 
-def _autocast(device: torch.device, dtype: str):
-    if dtype == "bf16":
-        return torch.autocast(device.type, dtype=torch.bfloat16)
-    return contextlib.nullcontext()
-
-
 def time_calls(fn: Callable[[], object], device: torch.device, repeats: int, warmup: int) -> list[float]:
     """Seconds per call of fn, `repeats` times after `warmup` untimed calls."""
     if device.type == "cuda":
@@ -228,19 +222,12 @@ def measure_cell(model: SequenceModel, config: SpeedConfig, length: int, batch: 
 
     def train_phase() -> dict[str, dict]:
         model.train()
-        decay = [p for p in model.parameters() if p.ndim >= 2]
-        rest = [p for p in model.parameters() if p.ndim < 2]
-        optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": run.weight_decay},
-                                       {"params": rest, "weight_decay": 0.0}], lr=run.lr)
+        optimizer = make_optimizer(model, run.lr, run.weight_decay)
+        last = torch.full((batch,), length - 1, device=device)
+        step_batch = Batch(inputs, targets, None, last, None)
 
-        def step():
-            with _autocast(device, config.dtype):
-                logits = forward(inputs, None)  # (B, C)
-            loss, _, _ = loss_and_correct("sequence", logits, targets, 0.0)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), run.clip_norm)
-            optimizer.step()
+        def step():  # the training loop's own step (bench.run.step), at this probe's dtype
+            train_step(forward, optimizer, step_batch, "sequence", run.clip_norm, bf16=config.dtype == "bf16")
 
         times = time_calls(step, device, config.repeats, config.warmup)
         flops = 3.0 * model_flops(model, batch, length)
@@ -262,7 +249,7 @@ def measure_cell(model: SequenceModel, config: SpeedConfig, length: int, batch: 
         model.eval()
 
         def call():
-            with torch.no_grad(), _autocast(device, config.dtype):
+            with torch.no_grad(), autocast(device, config.dtype == "bf16"):
                 forward(inputs, None)
 
         times = time_calls(call, device, config.repeats, config.warmup)

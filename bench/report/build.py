@@ -21,7 +21,9 @@ import pandas as pd
 
 from bench.analysis import claims as claims_mod
 from bench.analysis.claims import MODEL_ORDER, NOT_RUN, mean_ci, shared_settings, short_variant
-from bench.execute.store import COLUMNS, ID_COLUMNS, load_runs, rebuild_table, variant_values
+from bench.analysis.variants import variant_values
+from bench.execute.store import ID_COLUMNS, load_runs, load_table
+from bench.probes.structure import structural_params  # moved: report will read structure.csv
 
 CELL = ["task", "variant", "model", "budget_params"]
 # the x axis of the "accuracy against length" figure: the knob each task sweeps
@@ -32,38 +34,7 @@ DIVERGED_VAL = 0.0  # a diverged seed's val_accuracy in LR selection
 
 
 # ----------------------------------------------------------------------------- loading
-def is_stale(out: Path) -> bool:
-    """True when results.csv is missing or older than / disagrees with runs/."""
-    out = Path(out)
-    table, runs = out / "results.csv", sorted((out / "runs").glob("*.json"))
-    if not table.exists():
-        return bool(runs)
-    if not runs:
-        return False
-    if max(p.stat().st_mtime for p in runs) > table.stat().st_mtime:
-        return True
-    listed = set(pd.read_csv(table, usecols=["run_id"], dtype=str)["run_id"])
-    return listed != {p.stem for p in runs}
-
-
-def load_results(out: Path) -> pd.DataFrame:
-    """The tidy table of DIR, rebuilt from runs/ first when it is missing or stale."""
-    out = Path(out)
-    if is_stale(out):
-        try:  # under the store lock when the executor provides one (a sweep may be writing)
-            from bench.execute.local import rebuild
-        except ImportError:
-            rebuild = rebuild_table
-        return rebuild(out)
-    path = out / "results.csv"
-    if not path.exists():
-        raise ValueError(f"{out} has neither results.csv nor runs/*.json; nothing to report")
-    table = pd.read_csv(path, dtype={"variant": str, "run_id": str, "device": str})
-    missing = sorted(set(COLUMNS) - set(table.columns))
-    if missing:
-        raise ValueError(f"{path} lacks columns {', '.join(missing)}")
-    table["variant"] = table["variant"].fillna("")
-    return table
+load_results = load_table  # the store owns the folder layout
 
 
 def read_optional(path: Path) -> pd.DataFrame:
@@ -396,7 +367,7 @@ def build_report(out: Path, compare_dir: Path | None = None, plots: bool = True)
     summary = summarize(selected)
     speed = read_optional(out / "speed.csv")
     gradflow = read_optional(out / "gradflow.csv")
-    structure = claims_mod.structural_params()
+    structure = structural_params()
     verdicts = claims_mod.evaluate_claims(selected, speed, gradflow, structure)
 
     lines = [f"# Benchmark report: `{out}`", "",

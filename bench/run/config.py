@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import torch
+from bench.run.version import code_hash
 
 
 @dataclass(frozen=True)
@@ -69,13 +69,17 @@ class RunConfig:
         return RunConfig.from_dict({**self.to_dict(), **changes})
 
     def run_id(self, task_version: int) -> str:
-        blob = json.dumps({"config": self.to_dict(), "task_version": task_version},
-                          sort_keys=True, separators=(",", ":"))
+        """Hash of the sorted config JSON, the task's version and the harness code hash
+        (bench.run.version): the same config on changed code is a new run, never a stale twin."""
+        blob = json.dumps({"config": self.to_dict(), "task_version": task_version,
+                           "code": code_hash()}, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 def resolve_device(name: str) -> str:
     """'auto' -> cuda when available, else cpu; 'cuda' without a GPU fails loudly."""
+    import torch  # here: a config is built and hashed without loading torch
+
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():

@@ -12,108 +12,18 @@ status ``diverged``.
 """
 from __future__ import annotations
 
-import contextlib
 import math
 import platform
 import subprocess
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import torch
-from torch import nn
 
-from bench.run.budget import solve
+from bench.models import MODELS, count
 from bench.run.config import RunConfig
-from bench.models import MODELS, SequenceModel, count
-from tasks.base import TASKS, Split, TaskData
-
-
-@dataclass
-class DeviceSplit:
-    inputs: torch.Tensor
-    targets: torch.Tensor
-    positions: torch.Tensor | None
-    last: torch.Tensor  # (N,) index of the last real position, on device
-    lengths_cpu: torch.Tensor | None  # (N,) on CPU, None when every sequence is full (no packing)
-
-    @classmethod
-    def of(cls, split: Split, device: torch.device) -> "DeviceSplit":
-        return cls(inputs=split.inputs.to(device), targets=split.targets.to(device),
-                   positions=None if split.positions is None else split.positions.to(device),
-                   last=(split.lengths - 1).to(device),
-                   lengths_cpu=split.lengths.clone() if split.variable_length else None)
-
-    def batch(self, index_cpu: torch.Tensor, index: torch.Tensor | None = None):
-        """Rows `index_cpu`; pass the same indices already on the device as `index` to avoid a
-        host-to-device copy (the training loop moves each epoch's permutation once)."""
-        if index is None:
-            index = index_cpu.to(self.inputs.device)
-        return (self.inputs[index], self.targets[index],
-                None if self.positions is None else self.positions[index], self.last[index],
-                None if self.lengths_cpu is None else self.lengths_cpu[index_cpu])
-
-    def __len__(self) -> int:
-        return self.inputs.shape[0]
-
-
-def build_model(config: RunConfig, data: TaskData) -> tuple[SequenceModel, Any]:
-    """The model at the config's budget; also returns the solved size."""
-    d_in = config.d_embed
-    sized = solve(config.model, config.budget_params, config.d_embed, config.layers, config.heads, d_in)
-    encoder = MODELS[config.model].build(d_in, sized.width, config.layers, config.dropout,
-                                         config.heads, sized.ffn)
-    model = SequenceModel(encoder, config.d_embed, data.n_classes, config.dropout,
-                          vocab_size=data.vocab_size, n_features=data.n_features)
-    return model, sized
-
-
-def loss_and_correct(output: str, logits: torch.Tensor, targets: torch.Tensor,
-                     tolerance: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Mean loss, number right, number scored. Token targets of -100 are not scored."""
-    logits = logits.float()
-    if output == "regression":
-        prediction = logits[:, 0]
-        loss = nn.functional.mse_loss(prediction, targets)
-        right = ((prediction - targets).abs() < tolerance).sum()
-        return loss, right, torch.tensor(targets.numel(), device=targets.device)
-    flat_logits = logits.reshape(-1, logits.shape[-1])
-    flat_targets = targets.reshape(-1)
-    loss = nn.functional.cross_entropy(flat_logits, flat_targets, ignore_index=-100)
-    scored = flat_targets != -100
-    right = ((flat_logits.argmax(-1) == flat_targets) & scored).sum()
-    return loss, right, scored.sum()
-
-
-def autocast(device: torch.device):
-    """bf16 autocast on CUDA (cuDNN recurrences, SDPA attention); full fp32 on CPU."""
-    if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
-
-
-@torch.no_grad()
-def evaluate(model: SequenceModel, split: DeviceSplit, data: TaskData, batch_size: int) -> dict[str, float]:
-    model.eval()
-    device = split.inputs.device
-    total_loss = torch.zeros((), device=device)
-    total_right = torch.zeros((), device=device, dtype=torch.long)
-    total_scored = torch.zeros((), device=device, dtype=torch.long)
-    for start in range(0, len(split), batch_size):
-        index = torch.arange(start, min(start + batch_size, len(split)))
-        inputs, targets, positions, last, lengths = split.batch(index)
-        with autocast(device):
-            logits = model(inputs, lengths, positions, last)
-        loss, right, scored = loss_and_correct(data.output, logits, targets, data.tolerance)
-        total_loss += loss * scored
-        total_right += right
-        total_scored += scored
-    model.train()
-    scored = max(int(total_scored.item()), 1)
-    result = {"loss": total_loss.item() / scored, "accuracy": total_right.item() / scored}
-    if data.output == "regression":
-        result["mse"] = result["loss"]
-    return result
+from bench.run.step import DeviceSplit, build_model, evaluate, make_optimizer, train_step
+from tasks.base import TASKS, TaskData
 
 
 def selection_key(output: str, scores: dict[str, float]) -> tuple[float, ...]:
@@ -148,8 +58,9 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def train_run(config: RunConfig, data: TaskData | None = None) -> dict[str, Any]:
-    """Train and evaluate one run; returns its record (config, environment, curve, metrics)."""
+def train_run(config: RunConfig, data: TaskData | None = None, return_model: bool = False):
+    """Train and evaluate one run; returns its record (config, environment, curve, metrics),
+    and with return_model also the model holding its best-on-validation weights."""
     task = TASKS[config.task]
     if data is None:
         data = task.build(task.variant(config.variant), config.seed)
@@ -161,10 +72,7 @@ def train_run(config: RunConfig, data: TaskData | None = None) -> dict[str, Any]
     splits = {name: DeviceSplit.of(split, device) for name, split in data.splits().items()}
     train = splits["train"]
 
-    decay = [p for p in model.parameters() if p.ndim >= 2]
-    no_decay = [p for p in model.parameters() if p.ndim < 2]
-    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay},
-                                   {"params": no_decay, "weight_decay": 0.0}], lr=config.lr)
+    optimizer = make_optimizer(model, config.lr, config.weight_decay)
     warmup = max(1, int(config.warmup_frac * config.steps))
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: schedule(step, config.steps, warmup))
@@ -191,16 +99,9 @@ def train_run(config: RunConfig, data: TaskData | None = None) -> dict[str, Any]
             (permutation, permutation_device), cursor = new_epoch(), 0
         rows = slice(cursor, cursor + config.batch_size)
         cursor += config.batch_size
-        inputs, targets, positions, last, lengths = train.batch(permutation[rows], permutation_device[rows])
-        with autocast(device):
-            logits = model(inputs, lengths, positions, last)
-        loss, _, _ = loss_and_correct(data.output, logits, targets, data.tolerance)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
-        optimizer.step()
+        batch = train.batch(permutation[rows], permutation_device[rows])
+        detached, _ = train_step(model, optimizer, batch, data.output, config.clip_norm, data.tolerance)
         scheduler.step()
-        detached = loss.detach()
         nonfinite |= ~torch.isfinite(detached)
         interval_loss += detached
         steps_done = step + 1
@@ -243,8 +144,9 @@ def train_run(config: RunConfig, data: TaskData | None = None) -> dict[str, Any]
         if "mse" in test:
             metrics["test_mse"] = test["mse"]
     metrics["wall_s"] = time.time() - started
-    return {"config": config.to_dict(), "task_version": task.version, "family": task.family,
-            "length": int(data.train.seq_len), "run_id": config.run_id(task.version),
-            "status": status, "environment": environment(device), "curve": curve,
-            "size": {"width": sized.width, "ffn": sized.ffn if MODELS[config.model].has_ffn else None},
-            "metrics": metrics}
+    record = {"config": config.to_dict(), "task_version": task.version, "family": task.family,
+              "length": int(data.train.seq_len), "run_id": config.run_id(task.version),
+              "status": status, "environment": environment(device), "curve": curve,
+              "size": {"width": sized.width, "ffn": sized.ffn if MODELS[config.model].has_ffn else None},
+              "metrics": metrics}
+    return (record, model) if return_model else record

@@ -34,8 +34,8 @@ import pyarrow as pa
 import torch
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 
-from tasks.data.imdb import SPLITS, Prepared
 from tasks.base import LazyModule
+from tasks.data.imdb import SPLITS, Prepared
 
 datasets = LazyModule("datasets")
 transformers = LazyModule("transformers")

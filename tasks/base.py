@@ -12,7 +12,7 @@ does the rest. Three output kinds cover every family:
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
 
 import torch
@@ -76,7 +76,10 @@ class TaskData:
     vocab_size: int | None = None  # token inputs
     n_features: int | None = None  # float inputs (inputs is (N, T, F))
     tolerance: float = 0.04  # regression: |prediction - target| below this counts as right
-    trivial_baseline: float | None = None  # accuracy of the best constant guess
+    trivial_baseline: float | None = None  # accuracy of the best guess that ignores what must be learned
+    # further reference scores computed from the data, recorded with every run, e.g.
+    # left_only_ceiling (the best accuracy from the left context alone), bigram_baseline
+    baselines: dict[str, float] = field(default_factory=dict)
 
     def splits(self) -> dict[str, Split]:
         return {"train": self.train, "val": self.val, "test": self.test}
@@ -166,6 +169,34 @@ def generated_splits(task: str, variant: dict[str, Any], seed: int,
     (seed, "<task>/<split>"), so a split never changes when another one's size does."""
     return {name: make(variant, variant[f"n_{name}"], seeded(seed, f"{task}/{name}"))
             for name in ("train", "val", "test")}
+
+
+def constant_guess_share(train_targets: torch.Tensor, test_targets: torch.Tensor) -> float:
+    """Test accuracy of always answering the most frequent training target (a constant guess)."""
+    guess = int(torch.bincount(train_targets.reshape(-1)).argmax())
+    return float((test_targets.reshape(-1) == guess).float().mean())
+
+
+def next_token_baseline(train: Split, test: Split, before: int = 1) -> float:
+    """Test accuracy of answering each scored position from the `before` tokens just left of
+    it alone (an n-gram table counted on train, the most frequent answer per context, the
+    overall majority for an unseen context): what a model that reads only the nearest left
+    context can reach without learning anything longer-range. 1 token = a bigram baseline."""
+    def contexts(split: Split) -> tuple[list[tuple[int, ...]], list[int]]:
+        pos = split.positions[:, 0]
+        rows = torch.arange(len(split))
+        keys = [tuple(split.inputs[rows, pos - k].tolist()) for k in range(before, 0, -1)]
+        return list(zip(*keys)), split.targets[:, 0].tolist()
+
+    table: dict[tuple[int, ...], dict[int, int]] = {}
+    for key, target in zip(*contexts(train)):
+        counts = table.setdefault(key, {})
+        counts[target] = counts.get(target, 0) + 1
+    fallback = int(torch.bincount(train.targets[:, 0]).argmax())
+    keys, targets = contexts(test)
+    right = sum(max(table[k], key=table[k].get) == t if k in table else fallback == t
+                for k, t in zip(keys, targets))
+    return right / max(len(targets), 1)
 
 
 class LazyModule:

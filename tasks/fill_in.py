@@ -12,15 +12,27 @@ Worked example (length=8, offset=1, tokens written by value):
     target at position 4 (the mask): v6
 
 Trivial baseline (and the ceiling of any left-only model): 1 / n_values = 0.125 at the
-default n_values=8. Token ids: 0 pad, 1 MASK, then values.
+default n_values=8. Computed from the data and recorded with every run: `left_only_ceiling`,
+the test score of the best left-only predictor, which by construction (the left context is
+independent of the answer) is the most frequent training answer; and `bigram_baseline`, the
+answer read from the token just left of the mask (counted on train): both chance up to
+sampling noise. Token ids: 0 pad, 1 MASK, then values.
 """
 from __future__ import annotations
 
 import torch
 
-from tasks.base import Split, TaskData, generated_splits, register_task, require
+from tasks.base import (
+    Split,
+    TaskData,
+    constant_guess_share,
+    generated_splits,
+    next_token_baseline,
+    register_task,
+    require,
+)
 
-VERSION = 1
+VERSION = 2  # 2: records left_only_ceiling and bigram_baseline
 DEFAULTS = {"length": 32, "offset": 1, "n_values": 8,
             "n_train": 8000, "n_val": 500, "n_test": 1000}
 PAD, MASK = 0, 1
@@ -46,10 +58,13 @@ def _split(v: dict, n: int, gen: torch.Generator) -> Split:
 @register_task("fill_in", family="bidirectional", version=VERSION, defaults=DEFAULTS,
                validate=_validate)
 def build(variant: dict, seed: int) -> TaskData:
+    splits = generated_splits("fill_in", variant, seed, _split)
+    train, test = splits["train"], splits["test"]
     return TaskData(
-        **generated_splits("fill_in", variant, seed, _split),
-        output="token", n_classes=variant["n_values"], vocab_size=2 + variant["n_values"],
+        **splits, output="token", n_classes=variant["n_values"], vocab_size=2 + variant["n_values"],
         trivial_baseline=1.0 / variant["n_values"],
+        baselines={"left_only_ceiling": constant_guess_share(train.targets, test.targets),
+                   "bigram_baseline": next_token_baseline(train, test)},
     )
 
 

@@ -31,7 +31,7 @@ def imdb_fixture_data(tmp_path_factory):
         yield
 
 
-TINY_RECALL = {"distance": 4, "n_train": 300, "n_val": 100, "n_test": 100}
+TINY_RECALL = {"distance": 4, "n_pairs": 1, "n_train": 300, "n_val": 100, "n_test": 100}
 
 
 @pytest.fixture

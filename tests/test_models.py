@@ -78,3 +78,47 @@ def test_from_scratch_elman_step_matches_nn_rnn():
         steps.append(h)
     with torch.no_grad():
         assert torch.allclose(torch.stack(steps, dim=1), encoder(x, None), atol=1e-6)
+
+
+def _bias_sum(rnn, gate: int, width: int) -> list[float]:
+    """Per layer and direction: b_ih + b_hh of one gate's rows (what the cell adds before sigmoid)."""
+    rows = slice(gate * width, (gate + 1) * width)
+    params = dict(rnn.named_parameters())
+    return [float((params[name][rows] + params[name.replace("bias_ih", "bias_hh")][rows]).detach().mean())
+            for name in params if name.startswith("bias_ih")]
+
+
+@pytest.mark.parametrize("cell,gate", [("lstm", 1), ("gru", 1)])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_gated_recurrences_start_carrying_their_state(cell, gate, bidirectional):
+    """The README's init: LSTM forget gate (i, f, g, o: index 1) and GRU update gate (r, z, n:
+    index 1, h' = (1 - z) n + z h) start with total bias exactly 1, in every layer and direction."""
+    torch.manual_seed(0)
+    encoder = RecurrentEncoder(cell, 8, 6, layers=2, dropout=0.0, bidirectional=bidirectional)
+    assert _bias_sum(encoder.rnn, gate, 6) == [1.0] * (4 if bidirectional else 2)
+    other = 0 if gate else 1  # a gate we did not touch keeps PyTorch's uniform init (mean ~ 0, not 1)
+    assert all(abs(b) < 0.9 for b in _bias_sum(encoder.rnn, other, 6))
+
+
+def test_gru_update_gate_bias_makes_it_carry():
+    """With zero input and state, the GRU's update gate z = sigmoid(1) = 0.73: h' keeps 73% of h."""
+    torch.manual_seed(0)
+    encoder = RecurrentEncoder("gru", 4, 5, layers=1, dropout=0.0)
+    w = 5
+    b_ih, b_hh = encoder.rnn.bias_ih_l0, encoder.rnn.bias_hh_l0
+    z = torch.sigmoid(b_ih[w:2 * w] + b_hh[w:2 * w])
+    assert torch.allclose(z, torch.full_like(z, torch.sigmoid(torch.tensor(1.0)).item()))
+
+
+def test_scan_models_start_carrying_their_state():
+    """minGRU: a = 1 - sigmoid(k), k bias -1; minLSTM: a = f / (f + i), f bias +1, i bias -1:
+    both start at a = sigmoid(1) = 0.73 at zero input, like the LSTM's forget gate."""
+    from bench.models.scan import MinCell
+
+    expected = torch.sigmoid(torch.tensor(1.0))
+    for kind in ("mingru", "minlstm"):
+        cell = MinCell(kind, 4, 3)
+        with torch.no_grad():
+            cell.linear.weight.zero_()
+            log_a, _ = cell.log_coefficients(torch.zeros(1, 1, 4))
+        assert torch.allclose(log_a.exp(), expected.expand_as(log_a), atol=1e-6), kind

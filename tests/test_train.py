@@ -9,7 +9,7 @@ from tasks.base import TASKS, Split, TaskData
 
 
 def test_a_small_model_learns_recall_at_a_short_distance(tiny_config):
-    config = tiny_config("gru", variant={"distance": 2, "n_train": 2000, "n_val": 200, "n_test": 300},
+    config = tiny_config("gru", variant={"distance": 2, "n_pairs": 1, "n_train": 2000, "n_val": 200, "n_test": 300},
                          steps=250, eval_every=50, lr=1e-2, budget_params=10_000)
     record = train_run(config)
     assert record["status"] == "ok"
@@ -18,7 +18,7 @@ def test_a_small_model_learns_recall_at_a_short_distance(tiny_config):
 
 def test_record_holds_config_environment_curve_and_metrics(tiny_config):
     record = train_run(tiny_config("transformer"))
-    assert record["config"]["model"] == "transformer" and record["task_version"] == 1
+    assert record["config"]["model"] == "transformer" and record["task_version"] == TASKS["recall"].version
     assert {"torch", "device", "device_name", "git_commit"} <= set(record["environment"])
     assert [point["step"] for point in record["curve"]] == [10, 20]
     metrics = record["metrics"]
@@ -77,3 +77,31 @@ def test_regression_keeps_the_lowest_validation_mse(tiny_config):
     best = min(record["curve"], key=lambda p: p["val_loss"])
     assert record["metrics"]["best_step"] == best["step"]
     assert "test_mse" in record["metrics"]
+
+
+def test_early_stopping_stops_when_validation_stops_improving(tiny_config):
+    """A model that has learned all it can stops `patience` validations after its best, far
+    below the step cap, and says it converged; its best step is where the curve peaked."""
+    config = tiny_config("lstm", variant={"distance": 1, "n_pairs": 1, "n_train": 500, "n_val": 50, "n_test": 50},
+                         steps=2000, eval_every=10, patience=3, lr=1e-2, budget_params=10_000)
+    record = train_run(config)
+    metrics = record["metrics"]
+    assert metrics["converged"] == 1.0
+    assert metrics["steps_done"] < config.steps and metrics["step_cap"] == config.steps
+    assert len(record["curve"]) == metrics["steps_done"] // 10
+
+
+def test_a_run_cut_by_the_step_cap_while_improving_is_not_converged(tiny_config):
+    config = tiny_config("gru", variant={"distance": 4, "n_train": 500, "n_val": 200, "n_test": 50},
+                         steps=30, eval_every=10, patience=5)
+    metrics = train_run(config)["metrics"]
+    assert metrics["steps_done"] == 30 and metrics["converged"] == 0.0
+
+
+def test_converged_rule():
+    from bench.run.loop import converged
+
+    assert converged(5, 0.3, patience=5, output="token")
+    assert not converged(4, 0.3, patience=5, output="token")
+    assert converged(0, 1.0, patience=5, output="token")  # perfect: nothing left to learn
+    assert not converged(0, 1.0, patience=5, output="regression")  # MSE can still fall

@@ -20,6 +20,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from bench.models.spec import ModelSpec, register_model
 
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+CARRY_GATE = {"lstm": 1, "gru": 1}  # index of the gate that keeps the state: LSTM f, GRU z
 
 
 class RecurrentEncoder(nn.Module):
@@ -32,18 +33,22 @@ class RecurrentEncoder(nn.Module):
                                bidirectional=bidirectional, **kwargs)
         self.width, self.bidirectional = width, bidirectional
         self.state_dim = width * (2 if bidirectional else 1)
-        if cell == "lstm":
-            self._forget_bias_one()
+        if cell in CARRY_GATE:
+            self._carry_gate_bias(CARRY_GATE[cell])
 
-    def _forget_bias_one(self) -> None:
-        """LSTM forget-gate bias 1 (Jozefowicz et al. 2015; Keras's unit_forget_bias): the
-        standard init. PyTorch's default (0) halves the memory every step at the start of
-        training, which would handicap the LSTM on exactly the long-range tasks measured here.
-        PyTorch has two bias vectors per layer (gate order i, f, g, o): set b_ih's f to 1, b_hh's to 0."""
+    def _carry_gate_bias(self, gate: int) -> None:
+        """Start every gated model carrying its state (Jozefowicz et al. 2015): the gate that
+        keeps the old state gets bias 1, so it starts at sigmoid(1) = 0.73 instead of 0.5,
+        which would halve the memory every step at the start of training and handicap the
+        model on exactly the long-range tasks measured here.
+        - LSTM: forget gate f (PyTorch gate order i, f, g, o) -> 1 (Keras's unit_forget_bias);
+        - GRU: update gate z (gate order r, z, n; h' = (1 - z) n + z h) -> 1.
+        PyTorch has two bias vectors per layer: b_ih's gate is set to 1, b_hh's to 0."""
+        rows = slice(gate * self.width, (gate + 1) * self.width)
         with torch.no_grad():
             for name, bias in self.rnn.named_parameters():
                 if name.startswith("bias_"):
-                    bias[self.width: 2 * self.width] = 1.0 if name.startswith("bias_ih") else 0.0
+                    bias[rows] = 1.0 if name.startswith("bias_ih") else 0.0
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
         """x (B, T, D), lengths (B,) on CPU or None when every sequence is full -> (B, T, S)."""

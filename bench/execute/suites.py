@@ -1,8 +1,11 @@
 """Named suites: each is a Python list of run configs (a sweep is a list, nothing more).
 
-- quick: CPU, minutes; `make bench` runs it.
-- standard: one GPU; every family at full data, three seeds, about 1M core parameters.
-More suites register themselves the same way.
+- quick: 2 CPU cores, about 5 minutes; `make bench` runs it. One seed and one learning rate,
+  so its verdicts read `preliminary` by the rules (bench/analysis/stats.py).
+- standard: 2 CPU cores, the committed evidence: every family at CPU scale, the core models,
+  3 seeds x a 3-value learning-rate grid, early stopping under one step cap.
+- standard_gpu, full, anchors: the GPU/cluster scale-ups (1M parameters, lengths to 4096).
+Model lists come from the model registry (bench/models/spec.py), never written out here.
 """
 from __future__ import annotations
 
@@ -10,11 +13,19 @@ from dataclasses import dataclass
 from typing import Callable
 
 import tasks  # noqa: F401  (registers tasks)
+from bench.models import MODELS
 from bench.registry import Registry
 from bench.run.config import RunConfig
 from tasks.base import TASKS
 
-ALL_MODELS = ["rnn", "lstm", "gru", "bilstm", "transformer", "transformer_causal"]
+
+def core_models() -> list[str]:
+    """The models every standard comparison trains (ModelSpec.core), in registry order."""
+    return [name for name in MODELS if MODELS[name].core]
+
+
+def every_model() -> list[str]:
+    return MODELS.names()
 
 
 @dataclass(frozen=True)
@@ -28,42 +39,74 @@ SUITES: Registry[Suite] = Registry("suite")
 
 
 def grid(task: str, variants: list[dict], models: list[str], seeds: list[int],
-         **settings) -> list[RunConfig]:
-    """Every (variant, model, seed) of one task with shared settings."""
+         lrs: tuple[float, ...] | None = None, **settings) -> list[RunConfig]:
+    """Every (variant, model, lr, seed) of one task with shared settings (lrs None: the
+    settings' own lr)."""
     spec = TASKS[task]
-    return [RunConfig(task=task, model=model, variant=spec.variant(variant), seed=seed, **settings)
-            for variant in variants for model in models for seed in seeds]
+    rates = lrs if lrs is not None else (settings.pop("lr", RunConfig.lr),)
+    settings.pop("lr", None)
+    return [RunConfig(task=task, model=model, variant=spec.variant(variant), seed=seed, lr=lr, **settings)
+            for variant in variants for model in models for lr in rates for seed in seeds]
+
+
+def slowest_first(models: list[str]) -> list[str]:
+    """Registry order reversed puts the attention and bidirectional models first, so two
+    workers finish together instead of one waiting on a long last run."""
+    return list(reversed(models))
 
 
 QUICK = {"budget_params": 100_000, "d_embed": 64, "steps": 400, "batch_size": 32, "lr": 5e-3,
-         "eval_every": 200, "device": "cpu"}
+         "eval_every": 100, "patience": 3, "device": "cpu"}
 
 
 def quick() -> list[RunConfig]:
-    """Every family at CPU scale; `make bench` runs it with two workers in under five minutes.
-
-    Listed longest first (the IMDB BiLSTM packs its batches and is the slowest run), so two
-    workers finish together instead of one waiting on a long last run."""
+    """Every family at CPU scale; `make bench` runs it with two workers in about five minutes.
+    Recall with 2 pairs (the key matters) at distances 4/16/32 for claims 1 and 8, fill-in
+    for claim 2, a 3,000-review IMDB slice and real-text cloze."""
     small = {"n_train": 4000, "n_val": 300, "n_test": 500}
     imdb = {"n_train": 3000, "max_len": 128, "n_val": 300, "n_test": 600}
     cloze = {"k": 100, "window": 16, "n_train": 6000, "n_val": 300, "n_test": 600}
-    slowest_first = ["bilstm", "transformer", "transformer_causal", "gru", "rnn", "lstm"]
-    return (grid("imdb", [imdb], slowest_first, [0], **{**QUICK, "steps": 160})
-            + grid("recall", [{"distance": d, **small} for d in (32, 16, 4)], slowest_first, [0], **QUICK)
-            + grid("fill_in", [{"length": 24, **small}], slowest_first, [0], **QUICK)
-            + grid("cloze", [cloze], slowest_first, [0], **{**QUICK, "steps": 200}))
+    models = slowest_first(core_models())
+    return (grid("imdb", [imdb], models, [0], **{**QUICK, "steps": 160, "eval_every": 80})
+            + grid("recall", [{"distance": d, "n_pairs": 2, **small} for d in (32, 16, 4)], models, [0], **QUICK)
+            + grid("fill_in", [{"length": 24, **small}], models, [0], **QUICK)
+            + grid("cloze", [cloze], models, [0], **{**QUICK, "steps": 200}))
 
 
-STANDARD = {"budget_params": 1_000_000, "d_embed": 128, "steps": 4000, "batch_size": 64,
-            "lr": 1e-3, "eval_every": 250, "device": "cuda"}
-EVERY_MODEL = ALL_MODELS + ["mingru", "minlstm"]
 SEEDS = [0, 1, 2]
+CPU_LRS = (1e-3, 3e-3, 1e-2)
+# equal for every model: 100k core parameters, one step cap, validation every 150 steps and
+# early stopping after 6 validations (900 steps) without a new best
+STANDARD_CPU = {"budget_params": 100_000, "d_embed": 64, "steps": 3000, "batch_size": 32,
+                "eval_every": 150, "patience": 6, "device": "cpu"}
 
 
 def standard() -> list[RunConfig]:
+    """2 CPU cores, the committed evidence: the six core models x 3 seeds x CPU_LRS on the
+    cells that decide the claims (recall over a distance sweep with 4 pairs, fill-in,
+    MQAR, copy, adding at CPU lengths, cloze and IMDB on the full data)."""
+    models = slowest_first(core_models())
+
+    def sweep(task: str, variants: list[dict], **changes) -> list[RunConfig]:
+        return grid(task, variants, models, SEEDS, CPU_LRS, **{**STANDARD_CPU, **changes})
+
+    return (sweep("imdb", [{"max_len": 256}], steps=1400, eval_every=175, patience=4)
+            + sweep("cloze", [{"k": 100, "window": 16, "n_train": 50_000}], steps=2000, eval_every=200)
+            + sweep("recall", [{"distance": d} for d in (8, 32, 128, 512)])
+            + sweep("fill_in", [{"length": 64}])
+            + sweep("mqar", [{"seq_len": 64, "n_kv": 4}, {"seq_len": 128, "n_kv": 8}])
+            + sweep("copy", [{"lag": lag} for lag in (32, 128)])
+            + sweep("adding", [{"length": length} for length in (50, 200)]))
+
+
+STANDARD_GPU = {"budget_params": 1_000_000, "d_embed": 128, "steps": 4000, "batch_size": 64,
+                "lr": 1e-3, "eval_every": 250, "device": "cuda"}
+
+
+def standard_gpu() -> list[RunConfig]:
     """One GPU: every family at full data and length sweeps up to 4096, three seeds, ~1M core params."""
     def sweep(task: str, variants: list[dict]) -> list[RunConfig]:
-        return grid(task, variants, EVERY_MODEL, SEEDS, **STANDARD)
+        return grid(task, variants, every_model(), SEEDS, **STANDARD_GPU)
 
     return (sweep("recall", [{"distance": d} for d in (16, 64, 256, 1024, 4096)])
             + sweep("copy", [{"lag": lag} for lag in (16, 64, 256, 1024, 4096)])
@@ -97,10 +140,12 @@ def anchors() -> list[RunConfig]:
                    **{**lra, "steps": 20_000}))
 
 
-SUITES.add("quick", Suite("quick", "CPU, ~5 min: recall x3, fill_in, imdb slice, cloze; 6 models, 1 seed, 100k",
-                          quick))
-SUITES.add("standard", Suite("standard", "one GPU: every family, length sweeps to 4096, 8 models, 3 seeds, 1M params",
-                              standard))
+SUITES.add("quick", Suite("quick", "2 CPU cores, ~5 min: recall x3, fill_in, imdb slice, cloze; 6 models, "
+                          "1 seed, 1 LR (preliminary verdicts)", quick))
+SUITES.add("standard", Suite("standard", "2 CPU cores, the committed evidence: 6 models x 3 seeds x 3 LRs, "
+                              "recall sweep, fill_in, mqar, copy, adding, cloze, imdb", standard))
+SUITES.add("standard_gpu", Suite("standard_gpu", "one GPU: every family, length sweeps to 4096, 8 models, "
+                                  "3 seeds, 1M params", standard_gpu))
 SUITES.add("anchors", Suite("anchors", "one GPU: published settings (TCN adding/copy, LRA ListOps/Text)", anchors))
 
 
@@ -108,14 +153,14 @@ LR_GRID = (3e-4, 1e-3, 3e-3, 1e-2)
 
 
 def full() -> list[RunConfig]:
-    """A cluster: standard()'s distinct (variant, model) configs x LR_GRID x SEEDS; the report
+    """A cluster: standard_gpu()'s distinct (variant, model) configs x LR_GRID x SEEDS; the report
     picks each model's learning rate on validation, then reports mean +- CI over the seeds."""
     bases: dict[str, RunConfig] = {}
-    for config in standard():
+    for config in standard_gpu():
         base = config.replace(seed=0, lr=LR_GRID[0])
         bases.setdefault(base.run_id(0), base)  # the id only serves as a content key here
     return [base.replace(lr=lr, seed=seed) for base in bases.values() for lr in LR_GRID for seed in SEEDS]
 
 
-SUITES.add("full", Suite("full", "a cluster: the standard runs x LR grid (3e-4, 1e-3, 3e-3, 1e-2) x 3 seeds",
+SUITES.add("full", Suite("full", "a cluster: the standard_gpu runs x LR grid (3e-4, 1e-3, 3e-3, 1e-2) x 3 seeds",
                          full))

@@ -18,7 +18,7 @@ Cleaning: ``<br />`` tags become spaces, whitespace runs collapse; exact duplica
 cleaning) are dropped before splitting, keeping the first; texts seen with both labels
 are dropped entirely.
 
-Cache: ``$BENCH_CACHE`` or ``<repo>/.cache/data``; prepared splits under
+Cache: tasks.data.cache.cache_root() (``$BENCH_CACHE`` or the platform's cache folder); prepared splits under
 ``imdb/splits-<source>-<key>/`` (``datasets`` save_to_disk + meta.json).
 """
 from __future__ import annotations
@@ -39,6 +39,7 @@ from typing import Callable
 import pandas as pd
 
 from tasks.base import LazyModule
+from tasks.data.cache import cache_root
 
 datasets = LazyModule("datasets")
 
@@ -67,12 +68,6 @@ class Prepared:
     splits: datasets.DatasetDict  # train / val / test, columns text, label
     path: Path
     meta: dict
-
-
-def cache_root() -> Path:
-    """``$BENCH_CACHE`` if set, else ``<repo>/.cache/data`` (git-ignored, project-local)."""
-    env = os.environ.get("BENCH_CACHE")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / ".cache" / "data"
 
 
 def sha256_file(path: Path) -> str:

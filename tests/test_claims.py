@@ -1,38 +1,46 @@
-"""Verdict logic on synthetic tables whose truth is known (bench/claims.py)."""
-import math
+"""Verdict logic on synthetic tables whose truth is known (bench/analysis/claims*.py).
 
+Each rule of issue 11 has a test that fails if the rule breaks: an undertrained run cannot
+yield `supported`; one seed reads `preliminary`; an LR grid of one reads `preliminary`; Holm
+is applied within a claim; claims 3 and 5 never fall back to run throughput; claim 2 compares
+left-to-right models with the computed left-only ceiling.
+"""
 import pandas as pd
 import pytest
 
-from bench.analysis import claims
-from bench.analysis.claims import (
+from bench.analysis import claims, stats
+from bench.analysis.claims_accuracy import NOTHING_LEARNED
+from bench.analysis.stats import (
     INCONCLUSIVE,
     NOT_RUN,
+    NOT_SIGNIFICANT_AFTER_HOLM,
+    PRELIMINARY,
     REFUTED,
     SUPPORTED,
-    above,
-    agree,
-    all_of,
-    greater,
-    mean_ci,
-    t_quantile,
+    UNDERTRAINED,
 )
 from bench.probes.structure import structural_params
 
 RECALL = "distance={d},n_pairs=1,n_values=8"
+THRESHOLD = (0.125 + 1) / 2  # halfway between chance (1/8) and 1
 
 
 def runs_frame(cells: dict, task: str = "recall", label: str = RECALL, spread: float = 0.01,
-               seeds: int = 3) -> pd.DataFrame:
-    """cells {(model, knob): mean accuracy} -> one row per (model, knob, seed); the seeds sit at
-    mean - spread, mean, mean + spread (so the truth is known exactly)."""
+               seeds: int = 3, lr_grid: int = 3, converged: float | None = 1.0, **metrics) -> pd.DataFrame:
+    """cells {(model, knob): mean accuracy, or a list of per-seed values} -> one row per
+    (model, knob, seed) at the selected lr; scalar means give seeds at mean - spread, mean,
+    mean + spread (so the truth is known exactly). Extra keyword metrics go on every row."""
     rows = []
     for (model, knob), mean in cells.items():
-        for seed in range(seeds):
-            offset = (seed - (seeds - 1) / 2) * spread
-            rows.append({"task": task, "variant": label.format(d=knob), "model": model, "seed": seed,
-                         "status": "ok", "test_accuracy": mean + offset, "trivial_baseline": 0.125,
-                         "device": "cpu", "length": knob, "lr": 1e-3, "budget_params": 1000})
+        values = mean if isinstance(mean, list) else [mean + (s - (seeds - 1) / 2) * spread for s in range(seeds)]
+        for seed, value in enumerate(values):
+            row = {"task": task, "variant": label.format(d=knob), "model": model, "seed": seed,
+                   "status": "ok", "test_accuracy": value, "trivial_baseline": 0.125,
+                   "device": "cpu", "length": knob, "lr": 1e-3, "budget_params": 1000,
+                   "lr_grid": lr_grid, **metrics}
+            if converged is not None:
+                row["converged"] = converged
+            rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -42,54 +50,6 @@ TRUTH = {("rnn", 8): 0.95, ("rnn", 32): 0.30, ("rnn", 128): 0.13,
          ("transformer", 8): 1.0, ("transformer", 32): 0.99, ("transformer", 128): 0.98}
 
 
-# ---------------------------------------------------------------- statistics
-def test_t_quantiles_match_tables():
-    assert t_quantile(0.975, 1) == pytest.approx(12.7062, abs=1e-4)
-    assert t_quantile(0.975, 2) == pytest.approx(4.302653, abs=1e-5)
-    assert t_quantile(0.975, 10) == pytest.approx(2.228139, abs=1e-5)
-    assert t_quantile(0.975, 30) == pytest.approx(2.042272, abs=1e-5)
-    assert t_quantile(0.5, 5) == pytest.approx(0.0, abs=1e-8)
-
-
-def test_confidence_interval_of_one_two_three():
-    stat = mean_ci([1, 2, 3])
-    assert stat.mean == 2 and stat.n == 3
-    assert stat.half == pytest.approx(4.302653 / math.sqrt(3), abs=1e-5)  # 2.484
-    assert stat.half == pytest.approx(2.484, abs=1e-3)
-    assert (stat.lo, stat.hi) == pytest.approx((2 - 2.4842, 2 + 2.4842), abs=1e-3)
-
-
-def test_one_seed_has_no_interval_and_says_so():
-    stat = mean_ci([0.7])
-    assert stat.n == 1 and math.isnan(stat.half) and "no CI" in stat.text()
-    assert mean_ci([]).n == 0 and mean_ci([float("nan"), 0.5]).n == 1
-
-
-def test_greater_uses_intervals_then_the_margin_rule():
-    assert greater([0.9, 0.91, 0.92], [0.1, 0.11, 0.12]).verdict == SUPPORTED
-    assert greater([0.1, 0.11, 0.12], [0.9, 0.91, 0.92]).verdict == REFUTED
-    overlap = greater([0.5, 0.6, 0.7], [0.55, 0.65, 0.75])
-    assert overlap.verdict == INCONCLUSIVE and "overlap" in overlap.detail
-    one = greater([0.9], [0.5])
-    assert one.verdict == SUPPORTED and "margin rule" in one.detail
-    assert greater([0.55], [0.5]).verdict == INCONCLUSIVE
-    assert greater([0.3], [0.5]).verdict == REFUTED
-    assert greater([], [0.5]).verdict == NOT_RUN
-
-
-def test_threshold_and_combinators():
-    assert above([0.9, 0.92], 0.5).verdict == SUPPORTED
-    assert above([0.1, 0.12], 0.5).verdict == REFUTED
-    assert above([0.3, 0.7], 0.5).verdict == INCONCLUSIVE
-    parts = lambda *vs: [claims.Part("p", v, "") for v in vs]  # noqa: E731
-    assert all_of(parts(SUPPORTED, SUPPORTED)) == SUPPORTED
-    assert all_of(parts(SUPPORTED, INCONCLUSIVE)) == INCONCLUSIVE
-    assert all_of(parts(SUPPORTED, REFUTED, INCONCLUSIVE)) == REFUTED
-    assert all_of(parts(NOT_RUN, NOT_RUN)) == NOT_RUN and all_of([]) == NOT_RUN
-    assert agree(parts(SUPPORTED, NOT_RUN)) == SUPPORTED
-    assert agree(parts(SUPPORTED, REFUTED)) == INCONCLUSIVE
-
-
 # ---------------------------------------------------------------- recall claims 1 and 8
 def test_forgetting_supported_on_the_textbook_table():
     claim = claims.claim_forgetting(runs_frame(TRUTH))
@@ -97,17 +57,18 @@ def test_forgetting_supported_on_the_textbook_table():
     assert set(claim.evidence["model"]) == {"rnn", "lstm", "gru", "transformer"}
     held = claim.evidence.drop_duplicates("model").set_index("model")["holds_to"]
     assert held["rnn"] == 8 and held["lstm"] == 32 and held["transformer"] == 128
+    assert all(p.n == 3 and p.p_adjusted >= p.p_value for p in claim.parts)  # every test is Holm-corrected
+    assert "paired" in claim.rule and "Holm" in claim.rule
 
 
 def test_forgetting_refuted_when_the_transformer_fails_at_length():
-    table = {**TRUTH, ("transformer", 128): 0.2}
-    claim = claims.claim_forgetting(runs_frame(table))
+    claim = claims.claim_forgetting(runs_frame({**TRUTH, ("transformer", 128): 0.2}))
     assert claim.verdict == REFUTED
-    assert any("transformer" in p.name and p.verdict == REFUTED for p in claim.parts)
+    assert any(p.name.startswith("transformer holds at d=128") and p.verdict == REFUTED for p in claim.parts)
 
 
-def test_forgetting_inconclusive_when_intervals_overlap():
-    noisy = runs_frame(TRUTH, spread=0.5)  # seeds 0.5 apart: every interval is wide
+def test_forgetting_inconclusive_when_seeds_disagree():
+    noisy = runs_frame(TRUTH, spread=0.5)  # seeds 0.5 apart: nothing is significant
     assert claims.claim_forgetting(noisy).verdict == INCONCLUSIVE
 
 
@@ -121,18 +82,77 @@ def test_missing_runs_show_not_run():
     assert verdicts == [NOT_RUN] * 8
 
 
-def test_gates_mitigate_supported_then_inconclusive_when_gates_hold():
+def test_a_missing_model_makes_its_parts_not_run_and_the_claim_inconclusive():
+    claim = claims.claim_forgetting(runs_frame({k: v for k, v in TRUTH.items() if k[0] != "rnn"}))
+    assert claim.verdict == INCONCLUSIVE  # the transformer parts ran; the rnn parts did not
+    assert [p.verdict for p in claim.parts[:3]] == [NOT_RUN] * 3
+
+
+def test_gates_mitigate_supported_then_never_refuted_when_gates_hold():
     assert claims.claim_gates_mitigate(runs_frame(TRUTH)).verdict == SUPPORTED
     held = {**TRUTH, ("lstm", 128): 0.97, ("gru", 128): 0.96}
     claim = claims.claim_gates_mitigate(runs_frame(held))
     assert claim.verdict == INCONCLUSIVE  # never refuted by a finite sweep
-    assert "longest tested distance" in claim.parts[0].detail
+    below = [p for p in claim.parts if "below the bar" in p.name]
+    assert all(p.verdict == INCONCLUSIVE for p in below)
+    assert "held up to d=128" in below[0].detail and "with converged runs" in below[0].detail
 
 
-def test_one_seed_falls_back_to_the_stated_margin_rule():
-    claim = claims.claim_forgetting(runs_frame(TRUTH, seeds=1))
-    assert claim.verdict == SUPPORTED
-    assert "margin rule" in claim.parts[0].detail
+# ---------------------------------------------------------------- undertrained, seeds, LR grid
+def test_an_undertrained_run_cannot_yield_supported():
+    frame = runs_frame(TRUTH)
+    long_gated = frame["model"].isin(["lstm", "gru"]) & (frame["length"] == 128)
+    frame.loc[long_gated & (frame["seed"] == 0), "converged"] = 0.0  # one seed still improving
+    claim = claims.claim_gates_mitigate(frame)
+    assert claim.verdict != SUPPORTED
+    assert all(p.verdict == INCONCLUSIVE and p.reason == UNDERTRAINED for p in claim.parts), claim.parts
+    # claim 1: the rnn at the longest distance lost, and did not converge
+    frame = runs_frame(TRUTH)
+    frame.loc[(frame["model"] == "rnn") & (frame["length"] == 128), "converged"] = 0.0
+    part = claims.claim_forgetting(frame).parts[0]
+    assert part.name.startswith("rnn falls") and part.verdict == INCONCLUSIVE and part.reason == UNDERTRAINED
+
+
+def test_runs_without_the_converged_metric_count_as_not_converged_and_say_so():
+    claim = claims.claim_gates_mitigate(runs_frame(TRUTH, converged=None))
+    assert claim.verdict == INCONCLUSIVE and all(p.reason == UNDERTRAINED for p in claim.parts)
+    assert "convergence unknown" in claim.parts[0].detail
+
+
+def test_a_one_seed_cell_reads_preliminary():
+    for claim in (claims.claim_forgetting(runs_frame(TRUTH, seeds=1)),
+                  claims.claim_gates_mitigate(runs_frame(TRUTH, seeds=1))):
+        assert claim.verdict == PRELIMINARY
+        assert all(p.verdict == PRELIMINARY for p in claim.parts), claim.parts
+        assert "n=1 < 3" in claim.parts[0].detail
+    assert claims.claim_forgetting(runs_frame(TRUTH, seeds=2)).verdict == PRELIMINARY
+
+
+def test_an_lr_grid_of_one_reads_preliminary():
+    claim = claims.claim_forgetting(runs_frame(TRUTH, lr_grid=1))
+    assert claim.verdict == PRELIMINARY
+    assert all(p.verdict == PRELIMINARY for p in claim.parts)
+    assert "LR grid of 1 < 3" in claim.parts[0].detail
+    assert claims.claim_bidirectional(fill_in(lr_grid=2)).verdict == PRELIMINARY
+    no_grid = runs_frame(TRUTH).drop(columns="lr_grid")  # unknown grid: never a verdict
+    assert claims.claim_forgetting(no_grid).verdict == PRELIMINARY
+
+
+def test_holm_is_applied_within_a_claim():
+    # three tested comparisons: rnn falls (p = 0, every seed 0.75 apart), the transformer above
+    # the bar at d=8 (p ~ 0.03 alone) and at d=32 (p ~ 0.5); Holm doubles the 0.03
+    significant_alone = [0.625, 0.685, 0.655]
+    table = {("rnn", 8): [0.95] * 3, ("rnn", 32): [0.2] * 3,
+             ("transformer", 8): significant_alone, ("transformer", 32): [0.5, 0.9, 0.6]}
+    alone = stats.above_threshold(dict(enumerate(significant_alone)), THRESHOLD)
+    assert alone.verdict == SUPPORTED and 0.025 < alone.p_value < 0.05
+    claim = claims.claim_forgetting(runs_frame(table))
+    parts = {p.name: p for p in claim.parts}
+    assert parts["rnn falls: d=8 > d=32"].verdict == SUPPORTED
+    corrected = parts["transformer holds at d=8"]
+    assert corrected.p_value == pytest.approx(alone.p_value)
+    assert corrected.p_adjusted == pytest.approx(2 * alone.p_value)
+    assert corrected.verdict == INCONCLUSIVE and corrected.reason == NOT_SIGNIFICANT_AFTER_HOLM
 
 
 # ---------------------------------------------------------------- claim 2
@@ -140,57 +160,108 @@ FILL = {("rnn", 32): 0.13, ("lstm", 32): 0.12, ("gru", 32): 0.125, ("transformer
         ("bilstm", 32): 0.97, ("transformer", 32): 0.99}
 
 
-def test_bidirectional_claim():
-    frame = runs_frame(FILL, task="fill_in", label="length={d},n_values=8")
-    claim = claims.claim_bidirectional(frame)
+def fill_in(cells=None, ceiling: float = 0.14, **kwargs) -> pd.DataFrame:
+    return runs_frame(cells or FILL, task="fill_in", label="length={d},n_values=8",
+                      left_only_ceiling=ceiling, **kwargs)
+
+
+def test_bidirectional_claim_supported_and_cloze_optional():
+    claim = claims.claim_bidirectional(fill_in())
     assert claim.verdict == SUPPORTED and "cloze: not run" in claim.rule
-    cheating = runs_frame({**FILL, ("transformer_causal", 32): 0.95}, task="fill_in",
-                          label="length={d},n_values=8")
+    cheating = fill_in({**FILL, ("transformer_causal", 32): 0.95})
     assert claims.claim_bidirectional(cheating).verdict == REFUTED
-    cloze = runs_frame({("lstm", 32): 0.20, ("transformer", 32): 0.35}, task="cloze", label="window={d}")
-    both = claims.claim_bidirectional(pd.concat([frame, cloze]))
+    cloze = runs_frame({("lstm", 32): 0.30, ("transformer", 32): 0.45}, task="cloze", label="window={d}",
+                       bigram_baseline=0.20)
+    both = claims.claim_bidirectional(pd.concat([fill_in(), cloze]))
     assert both.verdict == SUPPORTED and any(p.name.startswith("cloze") for p in both.parts)
     assert claims.claim_bidirectional(runs_frame(TRUTH)).verdict == NOT_RUN
 
 
+def test_claim_2_compares_left_only_models_with_the_left_only_ceiling():
+    # the left context alone reaches 0.70: a causal model at 0.70 is not reading the future
+    # (the old 'below halfway' rule would have refuted the claim here)
+    high = {**FILL, ("lstm", 32): 0.70, ("rnn", 32): 0.69, ("gru", 32): 0.70, ("transformer_causal", 32): 0.71}
+    claim = claims.claim_bidirectional(fill_in(high, ceiling=0.70))
+    assert claim.verdict == SUPPORTED, claim.parts
+    assert "left-only ceiling" in claim.parts[-1].detail
+    # a causal model clearly above the ceiling reads past the blank: refuted, though below halfway
+    leak = claims.claim_bidirectional(fill_in({**FILL, ("transformer_causal", 32): 0.40}, ceiling=0.14))
+    assert leak.verdict == REFUTED
+    assert any("transformer_causal" in p.name and p.verdict == REFUTED for p in leak.parts)
+    # a bidirectional model must beat the ceiling too, not only the halfway bar
+    assert claims.claim_bidirectional(fill_in({**FILL, ("bilstm", 32): 0.80}, ceiling=0.92)).verdict == REFUTED
+    # results without the ceiling (an older fill_in) cannot test the claim
+    old = fill_in().drop(columns="left_only_ceiling")
+    assert claims.claim_bidirectional(old).verdict == NOT_RUN
+
+
+def test_cloze_where_nothing_beats_the_bigram_baseline_is_inconclusive():
+    cloze = runs_frame({("lstm", 32): 0.19, ("transformer", 32): 0.21}, task="cloze", label="window={d}",
+                       bigram_baseline=0.20)
+    part = next(p for p in claims.claim_bidirectional(cloze).parts if p.name == "cloze")
+    assert part.verdict == INCONCLUSIVE and part.reason == NOTHING_LEARNED
+
+
 # ---------------------------------------------------------------- speed claims 3 and 5
-def speed_frame(rates: dict) -> pd.DataFrame:
+def speed_frame(rates: dict, width_rule: str | None = None, threads: int = 2) -> pd.DataFrame:
     """rates {(device, model, length): tokens/s} -> tidy speed rows."""
-    return pd.DataFrame([{"model": m, "implementation": "torch", "device": d, "length": t,
-                          "metric": "train_tokens_per_s", "value": v, "dtype": "bf16", "batch": 32,
-                          "budget_params": 10**6, "status": "ok"}
+    rows = pd.DataFrame([{"model": m, "implementation": f"torch nn.{m.upper()}", "device": d,
+                          "device_name": "Xeon" if d == "cpu" else "H100", "threads": threads,
+                          "length": t, "metric": "train_tokens_per_s", "value": v, "dtype": "bf16",
+                          "batch": 32, "budget_params": 10**6, "width": 256, "status": "ok"}
                          for (d, m, t), v in rates.items()])
+    if width_rule:
+        rows["width_rule"] = width_rule
+    return rows
 
 
-def test_speed_claims_per_device():
-    gpu = {("cuda", "lstm", 64): 2.6e5, ("cuda", "lstm", 4096): 5.0e5,
-           ("cuda", "gru", 64): 2.8e5, ("cuda", "gru", 4096): 4.5e5,
-           ("cuda", "transformer", 64): 2.9e5, ("cuda", "transformer", 4096): 6.2e6}
-    speed = speed_frame(gpu)
-    assert claims.claim_parallel_speedup(speed, None).verdict == SUPPORTED
-    assert claims.claim_gru_faster(speed, None).verdict == INCONCLUSIVE  # 1.08 then 0.9: geometric mean 0.985
-    cpu = {("cpu", "lstm", 64): 1e5, ("cpu", "lstm", 512): 1e5, ("cpu", "gru", 64): 6e4,
-           ("cpu", "gru", 512): 6e4, ("cpu", "transformer", 64): 2e5, ("cpu", "transformer", 512): 5e4}
-    both = speed_frame({**gpu, **cpu})
-    three = claims.claim_parallel_speedup(both, None)
+GPU = {("cuda", "lstm", 64): 2.6e5, ("cuda", "lstm", 4096): 5.0e5,
+       ("cuda", "gru", 64): 2.8e5, ("cuda", "gru", 4096): 4.5e5,
+       ("cuda", "transformer", 64): 2.9e5, ("cuda", "transformer", 4096): 6.2e6}
+CPU = {("cpu", "lstm", 64): 1e5, ("cpu", "lstm", 512): 1e5, ("cpu", "gru", 64): 4e4,
+       ("cpu", "gru", 512): 4e4, ("cpu", "transformer", 64): 2e5, ("cpu", "transformer", 512): 5e4}
+
+
+def test_speed_claims_per_device_state_the_device_and_implementation():
+    speed = speed_frame(GPU)
+    assert claims.claim_parallel_speedup(speed).verdict == SUPPORTED
+    assert claims.claim_gru_faster(speed).verdict == INCONCLUSIVE  # 1.08 then 0.9: geometric mean 0.985
+    three = claims.claim_parallel_speedup(speed_frame({**GPU, **CPU}))
     assert three.verdict == INCONCLUSIVE  # cuda supported, cpu refuted: devices disagree
     assert {p.name.split()[0]: p.verdict for p in three.parts} == {"cuda": SUPPORTED, "cpu": REFUTED}
-    assert claims.claim_gru_faster(speed_frame(cpu), None).verdict == REFUTED
-    assert claims.claim_parallel_speedup(pd.DataFrame(), None).verdict == NOT_RUN
+    five = claims.claim_gru_faster(speed_frame(CPU))
+    assert five.verdict == REFUTED
+    detail = five.parts[0].detail
+    assert "this CPU (Xeon, 2 threads" in detail and "torch nn.GRU vs torch nn.LSTM" in detail
+    assert "the GRU is 0.40x the LSTM" in detail and "refuted on this device" in detail
 
 
-def test_speed_claims_fall_back_to_run_throughput():
-    runs = runs_frame({("lstm", 16): 0.9, ("lstm", 256): 0.9, ("transformer", 16): 0.9,
-                       ("transformer", 256): 0.9})
-    runs["train_tokens_per_s"] = [1e4] * 6 + [1e4] * 3 + [1e5] * 3
-    claim = claims.claim_parallel_speedup(pd.DataFrame(), runs)
-    assert claim.verdict == SUPPORTED and "runs" in claim.rule
+def test_claim_5_shows_equal_params_and_equal_width():
+    both = pd.concat([speed_frame(CPU, "params"), speed_frame(CPU, "width")])
+    claim = claims.claim_gru_faster(both)
+    assert claim.verdict == REFUTED
+    texts = [p.detail for p in claim.parts]
+    assert any("equal core parameters" in t for t in texts) and any("equal width" in t for t in texts)
+    only_params = claims.claim_gru_faster(speed_frame(CPU, "params"))
+    assert any(p.verdict == NOT_RUN and "equal width" in p.name for p in only_params.parts)
+    # settings never mix: a different thread count is another setting
+    mixed = claims.claim_gru_faster(pd.concat([speed_frame(CPU, threads=2), speed_frame(CPU, threads=1)]))
+    assert len([p for p in mixed.parts if p.verdict != NOT_RUN]) == 2
+
+
+def test_claims_3_and_5_without_speed_rows_are_not_run_never_from_run_throughput():
+    runs = runs_frame({("lstm", 16): 0.9, ("lstm", 256): 0.9, ("transformer", 16): 0.9, ("transformer", 256): 0.9,
+                       ("gru", 16): 0.9, ("gru", 256): 0.9})
+    runs["train_tokens_per_s"] = [1e4] * 6 + [1e4] * 3 + [1e5] * 3 + [5e4] * 6
+    verdicts = {c.number: c.verdict for c in claims.evaluate_claims(runs, speed=pd.DataFrame())}
+    assert verdicts[3] == NOT_RUN and verdicts[5] == NOT_RUN
+    assert claims.claim_parallel_speedup(None).verdict == NOT_RUN
 
 
 # ---------------------------------------------------------------- claim 4
-def test_params_at_equal_width():
-    structure = structural_params(widths=(32, 64))
-    assert claims.claim_params_at_width(structure).verdict == SUPPORTED
+def test_params_at_equal_width_is_labelled_arithmetic():
+    claim = claims.claim_params_at_width(structural_params(widths=(32, 64)))
+    assert claim.verdict == SUPPORTED and "not a measurement" in claim.statement
     fake = pd.DataFrame([{"model": "lstm", "width": 64, "params_core": 200},
                          {"model": "transformer", "width": 64, "params_core": 100}])
     assert claims.claim_params_at_width(fake).verdict == REFUTED
@@ -201,12 +272,15 @@ def test_params_at_equal_width():
 def position_rows(decay: dict, phase: str = "init") -> list[dict]:
     """decay {model: per-step factor} -> grad_norm = factor ** distance."""
     return [{"kind": "position", "model": m, "phase": phase, "quantity": "hidden", "distance": d,
-             "grad_norm": f ** d} for m, f in decay.items() for d in range(0, 31)]
+             "grad_norm": f ** d, "val_accuracy": 0.9} for m, f in decay.items() for d in range(0, 31)]
 
 
-def test_vanishing_gradient_claim():
-    rows = pd.DataFrame(position_rows({"rnn": 0.5, "lstm": 0.9, "gru": 0.8}))
-    assert claims.claim_vanishing(rows).verdict == SUPPORTED
+def test_vanishing_gradient_claim_at_init_and_after_training():
+    rows = pd.DataFrame(position_rows({"rnn": 0.5, "lstm": 0.9, "gru": 0.8}) +
+                        position_rows({"rnn": 0.5, "lstm": 0.9}, phase="trained"))
+    claim = claims.claim_vanishing(rows)
+    assert claim.verdict == SUPPORTED and [p.name for p in claim.parts] == ["init", "trained"]
+    assert "after training" in claim.parts[1].detail and "validation accuracy" in claim.parts[1].detail
     flipped = pd.DataFrame(position_rows({"rnn": 0.9, "lstm": 0.5, "gru": 0.5}))
     assert claims.claim_vanishing(flipped).verdict == REFUTED
     phases = pd.DataFrame(position_rows({"rnn": 0.5, "lstm": 0.9}) +
@@ -224,7 +298,7 @@ def clip_rows(optimizer: str, free: list, clipped: list) -> list[dict]:
     return rows
 
 
-def test_clipping_claim():
+def test_clipping_claim_under_both_optimizers():
     calm = [0.01] * 20
     exploding = [0.01] * 19 + [50.0]
     diverging = [0.01] * 10 + [float("nan")]
@@ -232,14 +306,10 @@ def test_clipping_claim():
     assert claims.claim_clipping(pd.DataFrame(clip_rows("sgd", diverging, calm))).verdict == SUPPORTED
     assert claims.claim_clipping(pd.DataFrame(clip_rows("sgd", exploding, exploding))).verdict == REFUTED
     nothing = claims.claim_clipping(pd.DataFrame(clip_rows("adamw", calm, calm)))
-    assert nothing.verdict == INCONCLUSIVE and "nothing exploded" in nothing.parts[0].detail
-    mixed = pd.DataFrame(clip_rows("sgd", exploding, calm) + clip_rows("adamw", calm, calm))
-    assert claims.claim_clipping(mixed).verdict == SUPPORTED  # adamw tested nothing
+    assert nothing.verdict == INCONCLUSIVE
+    assert "under adamw nothing exploded with or without clipping" in nothing.parts[0].detail
+    mixed = claims.claim_clipping(pd.DataFrame(clip_rows("sgd", exploding, calm) + clip_rows("adamw", calm, calm)))
+    assert mixed.verdict == SUPPORTED  # adamw tested nothing
+    assert [p.name for p in mixed.parts] == ["adamw", "sgd"]  # both optimizers shown
+    assert set(mixed.evidence["optimizer"]) == {"adamw", "sgd"}
     assert claims.claim_clipping(pd.DataFrame()).verdict == NOT_RUN
-
-
-def test_a_missing_model_makes_its_parts_not_run_and_the_claim_inconclusive():
-    no_rnn = runs_frame({k: v for k, v in TRUTH.items() if k[0] != "rnn"})
-    claim = claims.claim_forgetting(no_rnn)
-    assert claim.verdict == INCONCLUSIVE  # the transformer part ran; the rnn parts did not
-    assert [p.verdict for p in claim.parts[:3]] == [NOT_RUN] * 3

@@ -1,4 +1,4 @@
-"""`bench report`: tables, LR selection, figures, CLI, and the reproduction check."""
+"""`bench report`: tables, LR selection, figures, exports, CLI, and the reproduction check."""
 import re
 import shutil
 from pathlib import Path
@@ -8,10 +8,15 @@ import pytest
 import torch
 
 from bench import cli
+from bench.analysis import tables
 from bench.analysis.reproduce import MOVED, NEW_ONLY, compare
+from bench.analysis.speed import harness_efficiency, speedup_over
 from bench.execute import store
-from bench.execute.store import write_run
-from bench.report import build as report
+from bench.execute.store import load_runs, load_table, read_probe, write_run
+from bench.models import MODELS
+from bench.probes.structure import structural_params
+from bench.report.build import write_report
+from bench.report.markdown import markdown
 from bench.run.loop import train_run
 
 FIXTURE = Path(__file__).parent / "fixtures" / "results_small.csv"
@@ -23,44 +28,57 @@ def fixture_dir(tmp_path):
     return tmp_path
 
 
+def report(out: Path, **kwargs) -> Path:
+    """What bench/commands/report.py does: load with the store, then write."""
+    return write_report(out, load_table(out), load_runs(out), read_probe(out, "speed.csv"),
+                        read_probe(out, "gradflow.csv"), structural_params(), order=tuple(MODELS), **kwargs)
+
+
 def selected_summary(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    runs, _ = report.latest_versions(report.wide_runs(table))
-    selected, grid = report.select_lr(runs)
-    return report.summarize(selected), grid
+    runs, _ = tables.latest_versions(tables.wide_runs(table))
+    selected, grid = tables.select_lr(runs)
+    return tables.summarize(selected), grid
 
 
-def test_lr_is_selected_on_validation_not_test():
+def test_lr_is_selected_on_validation_not_test_and_an_edge_choice_is_flagged():
     summary, grid = selected_summary(pd.read_csv(FIXTURE))
     bilstm = summary[(summary["task"] == "fill_in") & (summary["model"] == "bilstm")].iloc[0]
-    # fixture: lr 0.001 has the better validation (0.95 vs 0.85), lr 0.003 the better test (0.99)
-    assert bilstm["lr"] == 0.001
+    # fixture: lr 0.001 has the best validation (0.95), lr 0.003 the best test (0.99)
+    assert bilstm["lr"] == 0.001 and bilstm["lr_grid"] == 3 and bilstm["lr_edge"]
     assert bilstm["test_accuracy"] == pytest.approx(0.80, abs=0.03)
     chosen = grid[(grid["model"] == "bilstm") & grid["selected"]]
-    assert list(chosen["lr"]) == [0.001]
+    assert list(chosen["lr"]) == [0.001] and chosen["edge"].all()
+    transformer = summary[(summary["task"] == "fill_in") & (summary["model"] == "transformer")].iloc[0]
+    assert transformer["lr"] == 0.003 and not transformer["lr_edge"]  # the middle of the grid
+    flags = tables.lr_grid_table(grid)
+    assert "at the grid's edge" in set(flags["flag"]) and set(flags["chosen"]) == {"yes", ""}
 
 
 def test_a_diverged_seed_counts_against_its_lr_and_is_shown():
     summary, grid = selected_summary(pd.read_csv(FIXTURE))
     rnn = grid[(grid["task"] == "fill_in") & (grid["model"] == "rnn")].set_index("lr")
     assert rnn.loc[0.003, "diverged"] == 1 and not rnn.loc[0.003, "selected"]
-    # a diverged seed in the selected cell: counted in `diverged`, not in n or the mean
     runs = pd.DataFrame({"task": "t", "variant": "v=1", "model": "m", "budget_params": 1, "lr": 0.1,
                          "seed": [0, 1, 2], "status": ["ok", "ok", "diverged"],
                          "val_accuracy": [0.9, 0.8, None], "test_accuracy": [0.9, 0.7, None]})
-    cell = report.summarize(report.select_lr(runs)[0]).iloc[0]
+    cell = tables.summarize(tables.select_lr(runs)[0]).iloc[0]
     assert (cell["n"], cell["diverged"], cell["test_accuracy"]) == (2, 1, pytest.approx(0.8))
+    assert cell["lr_grid"] == 1 and cell["converged"] == "unknown"
 
 
-def test_summary_interval_and_matrix():
+def test_summary_matrix_shows_the_trivial_baseline_and_marks_cells_at_it():
     summary, _ = selected_summary(pd.read_csv(FIXTURE))
     recall = summary[summary["task"] == "recall"]
-    assert set(recall["n"]) == {3} and (recall["ci95"] > 0).all()
-    assert {"params_core", "params_total", "trivial_baseline"} <= set(summary.columns)
-    matrix = report.accuracy_matrix(report.select_lr(report.wide_runs(pd.read_csv(FIXTURE)))[0])
-    recall = list(matrix["variant"][matrix["task"] == "recall"])
-    assert recall == ["distance=8", "distance=32", "distance=128"]  # natural order
+    assert set(recall["n"]) == {3} and (recall["ci95"] > 0).all() and set(recall["converged"]) == {"3/3"}
+    assert {"params_core", "params_total", "trivial_baseline", "at_baseline"} <= set(summary.columns)
+    matrix = tables.accuracy_matrix(summary, order=tuple(MODELS))
+    assert list(matrix.columns[:3]) == ["task", "variant", "trivial baseline"]
+    assert list(matrix.columns[3:]) == [m for m in MODELS if m in set(summary["model"])]  # registry order
+    assert list(matrix["variant"][matrix["task"] == "recall"]) == ["distance=8", "distance=32", "distance=128"]
     assert "(n=3)" in matrix.loc[matrix["task"] == "recall", "rnn"].iloc[0]
-    row = report.markdown(pd.DataFrame({"a": [float("nan")], "b": ["x|y"]})).splitlines()[2]
+    assert "≤ baseline" in matrix.loc[matrix["task"] == "fill_in", "rnn"].iloc[0]  # 0.114 < 0.125
+    assert sorted(tables.accuracy_matrix(summary).columns[3:]) == list(tables.accuracy_matrix(summary).columns[3:])
+    row = markdown(pd.DataFrame({"a": [float("nan")], "b": ["x|y"]})).splitlines()[2]
     assert row == "| – | x\\|y |"
 
 
@@ -73,27 +91,60 @@ def write_speed_and_gradflow(folder: Path) -> None:
                                           ("gru", 64, 2.8e5), ("gru", 4096, 3.8e5),
                                           ("transformer", 64, 2.9e5), ("transformer", 4096, 6.2e6))])
     speed.to_csv(folder / "speed.csv", index=False)
-    rows = [{"kind": "position", "model": m, "phase": "init", "quantity": "hidden", "distance": d,
-             "grad_norm": f ** d} for m, f in (("rnn", 0.5), ("lstm", 0.9)) for d in range(20)]
-    rows += [{"kind": "clip", "model": "rnn", "optimizer": "sgd", "step": i, "clip_norm": c,
+    rows = [{"kind": "position", "model": m, "phase": phase, "quantity": "hidden", "distance": d,
+             "grad_norm": f ** d} for m, f in (("rnn", 0.5), ("lstm", 0.9)) for d in range(20)
+            for phase in ("init", "trained")]
+    rows += [{"kind": "clip", "model": "rnn", "optimizer": opt, "step": i, "clip_norm": c,
               "grad_norm": 1.0, "update_max": u, "loss": 1.0}
-             for c, big in ((1.0, 0.1), (None, 99.0)) for i, u in enumerate([0.1] * 9 + [big])]
+             for opt, boom in (("sgd", 99.0), ("adamw", 0.1))
+             for c, big in ((1.0, 0.1), (None, boom)) for i, u in enumerate([0.1] * 9 + [big])]
     pd.DataFrame(rows).to_csv(folder / "gradflow.csv", index=False)
 
 
 def test_report_builds_from_a_results_table_with_speed_and_gradflow(fixture_dir):
     write_speed_and_gradflow(fixture_dir)
-    text = report.build_report(fixture_dir).read_text()
+    text = report(fixture_dir, formats=("md", "latex", "csv")).read_text()
     for heading in ("## Environment", "## Claims", "### Mean test accuracy per task variant x model",
-                    "### Learning-rate selection", "### Task `recall`", "## Speed", "## Gradient flow"):
+                    "### Learning-rate grid", "### Task `recall`", "## Speed", "## Gradient flow"):
         assert heading in text
     verdicts = dict(re.findall(r"^\| (\d) \| .* \| \*\*(.+)\*\* \|$", text, flags=re.M))
     assert verdicts == {"1": "supported", "2": "supported", "3": "supported", "4": "supported",
                         "5": "refuted", "6": "supported", "7": "supported", "8": "supported"}
-    assert "1 diverged" in text and "Speedup over the LSTM" in text
-    for png in ("accuracy_vs_distance_recall.png", "accuracy_vs_params.png", "accuracy_vs_wall_time.png",
-                "throughput_vs_length.png", "speedup_over_lstm.png", "gradflow.png"):
-        assert (fixture_dir / png).stat().st_size > 1000, png
+    assert "1 diverged" in text and "Speed-up over the LSTM" in text and "at the grid's edge" in text
+    assert text.count("**not measured here**") >= 3 and "12.5x at T=4096" in text  # GPU anchors
+    assert "under adamw nothing exploded" in text and "| sgd |" in text and "| adamw |" in text
+    for name in ("headline", "accuracy_vs_distance_recall", "accuracy_vs_wall_time", "throughput_vs_length",
+                 "speedup_over_lstm", "gradflow"):
+        for fmt in ("png", "svg", "pdf"):
+            assert (fixture_dir / f"{name}.{fmt}").stat().st_size > 1000, f"{name}.{fmt}"
+    assert not (fixture_dir / "accuracy_vs_params.png").exists()  # one budget: nothing to show
+    summary = pd.read_csv(fixture_dir / "summary.csv")
+    assert len(summary) == summary[["task", "variant", "model", "budget_params"]].drop_duplicates().shape[0]
+    assert {"test_accuracy", "ci95", "lr", "lr_grid", "converged", "trivial_baseline"} <= set(summary.columns)
+    tex = (fixture_dir / "report.tex").read_text()
+    assert tex.count(r"\begin{tabular}") >= 4 and r"fill\_in" in tex
+
+
+def test_a_folder_with_only_speed_results_reports(tmp_path):
+    write_speed_and_gradflow(tmp_path)
+    (tmp_path / "gradflow.csv").unlink()
+    text = report(tmp_path, plots=False).read_text()
+    assert "**No runs in this folder.**" in text and "## Speed" in text
+    verdicts = dict(re.findall(r"^\| (\d) \| .* \| \*\*(.+)\*\* \|$", text, flags=re.M))
+    assert verdicts["3"] == "supported" and verdicts["1"] == "not run"
+    assert cli.main(["report", str(tmp_path), "--no-plots"]) == 0
+
+
+def test_environment_dates_come_from_the_records_not_file_times():
+    base = {"run_id": "a", "config": {"device": "cpu"}, "status": "ok", "task_version": 1,
+            "environment": {"device": "cpu", "torch": "2.x", "python": "3.12", "threads": 2, "git_commit": "abc"}}
+    records = [{**base, "finished_at": "2025-03-01T10:00:00"},
+               {**base, "run_id": "b", "environment": {**base["environment"], "finished_at": 1740830400.0}},
+               {**base, "run_id": "c"}]
+    env = tables.environment(records)
+    assert env["runs"].tolist() == [3]
+    assert env["first"].iloc[0] == "2025-03-01 10:00" and env["last"].iloc[0] == "2025-03-01 12:00"
+    assert tables.environment([base])["first"].iloc[0] == "unknown"
 
 
 @pytest.fixture
@@ -111,22 +162,26 @@ def test_report_from_real_runs_rebuilds_the_table(tmp_path, tiny_config, one_thr
                                              "n_test": 50})
         write_run(tmp_path, train_run(config))
     assert store.is_stale(tmp_path)
-    path = report.build_report(tmp_path)
+    path = report(tmp_path)
     assert (tmp_path / "results.csv").exists() and not store.is_stale(tmp_path)
     text = path.read_text()
     assert "torch" in text and "| cpu |" in text  # the environment table from run records
-    for png in ("curves_recall.png", "accuracy_vs_distance_recall.png", "accuracy_vs_wall_time.png"):
+    assert "preliminary" in text  # one seed, one lr: never a verdict
+    for png in ("curves_recall.png", "accuracy_vs_distance_recall.png", "headline.png"):
         assert (tmp_path / png).exists()
 
 
 def test_report_cli(fixture_dir, tmp_path, capsys):
-    assert cli.main(["report", str(fixture_dir), "--no-plots"]) == 0
+    assert cli.main(["report", str(fixture_dir), "--no-plots", "--format", "md,latex,csv"]) == 0
     assert "wrote" in capsys.readouterr().out
     text = (fixture_dir / "report.md").read_text()
     assert "| 6 |" in text and "**not run**" in text  # no gradflow.csv: claims 6 and 7 not run
     assert not list(fixture_dir.glob("*.png"))
+    assert (fixture_dir / "report.tex").exists() and (fixture_dir / "summary.csv").exists()
     assert cli.main(["report", str(tmp_path / "nowhere")]) == 2
     assert "does not exist" in capsys.readouterr().err
+    assert cli.main(["report", str(fixture_dir), "--format", "md,docx"]) == 2
+    assert "docx" in capsys.readouterr().err
     # --compare against itself: nothing moved, exit 0
     assert cli.main(["report", str(fixture_dir), "--no-plots", "--compare", str(fixture_dir)]) == 0
     assert "Reproduction check" in (fixture_dir / "report.md").read_text()
@@ -145,11 +200,22 @@ def test_compare_lists_the_cells_that_moved():
     assert (result.loc[result["model"] == "mingru", "status"] == NEW_ONLY).all()
 
 
+def test_speedup_over_is_the_one_definition():
+    row = lambda m, metric, v, length=8, **kw: {"model": m, "implementation": "x", "device": "cpu",  # noqa: E731
+                                                "dtype": "fp32", "budget_params": 5000, "length": length,
+                                                "batch": 2, "metric": metric, "value": v, "status": "ok", **kw}
+    frame = pd.DataFrame([row("lstm", "train_tokens_per_s", 100.0), row("gru", "train_tokens_per_s", 250.0),
+                          row("lstm", "infer_latency_ms", 4.0), row("gru", "infer_latency_ms", 2.0),
+                          row("gru", "train_tokens_per_s", 80.0, length=16),  # no baseline at 16
+                          row("gru", "train_tokens_per_s", 50.0, threads=1)])  # another setting
+    ratios = speedup_over(frame).set_index(["model", "metric", "length"])["speedup"]
+    assert ratios.to_dict() == {("lstm", "train_tokens_per_s", 8): 1.0, ("gru", "train_tokens_per_s", 8): 2.5,
+                                ("lstm", "infer_latency_ms", 8): 1.0, ("gru", "infer_latency_ms", 8): 2.0}
+    with pytest.raises(ValueError, match="peak_mem_bytes"):
+        speedup_over(frame, metrics=("peak_mem_bytes",))
+
+
 def test_harness_efficiency_divides_run_throughput_by_raw_step_throughput():
-    import pandas as pd
-
-    from bench.report.build import harness_efficiency
-
     runs = pd.DataFrame({"model": ["lstm", "lstm", "gru"], "device": "cuda", "length": [256, 256, 256],
                          "batch_size": 32, "budget_params": 1000, "train_tokens_per_s": [90.0, 110.0, 50.0]})
     speed = pd.DataFrame({"model": ["lstm", "lstm", "transformer"], "implementation": "x", "device": "cuda",

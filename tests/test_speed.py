@@ -1,6 +1,7 @@
 """bench speed: table structure on tiny CPU sweeps (no timing thresholds), FLOP counts,
 speed-ups, the OOM path, and the CLI. GPU paths run only where CUDA is."""
 import math
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -9,13 +10,14 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
 import bench.probes.speed as speed
+from bench.analysis.speed import speedup_over
 from bench.cli import main as cli
 from bench.models import MODELS
-from bench.probes.speed import COLUMNS, KEY, SpeedConfig, measure, model_flops, peak_flops, speedup_over, summary
+from bench.probes.speed import COLUMNS, KEY, SpeedConfig, measure, model_flops, peak_flops, summary
 from bench.run.step import build_model
 
 CPU_METRICS = {"train_tokens_per_s", "infer_latency_ms", "infer_tokens_per_s", "sequential_depth",
-               "achieved_flops"}
+               "achieved_flops"} | ({"peak_mem_bytes"} if Path("/proc/self/statm").exists() else set())
 TINY = dict(lengths=(8, 16), batches=(2,), budget_params=5_000, repeats=2, warmup=0)
 
 
@@ -31,7 +33,9 @@ def test_cpu_sweep_has_one_positive_row_per_model_length_batch_metric(sweep):
     assert set(zip(sweep["model"], sweep["length"], sweep["batch"], sweep["metric"], strict=True)) == expected
     assert len(sweep) == len(expected)
     assert (sweep["status"] == "ok").all()
-    assert (sweep["value"] > 0).all() and sweep["value"].map(math.isfinite).all()
+    timed = sweep[sweep["metric"] != "peak_mem_bytes"]  # a tiny step may touch no new pages
+    assert (timed["value"] > 0).all() and sweep["value"].map(math.isfinite).all()
+    assert (sweep["value"] >= 0).all()
     assert (sweep["spread"] >= 0).all() and (sweep["value_min"] <= sweep["value_max"]).all()
     assert ((sweep["device"] == "cpu") & (sweep["dtype"] == "fp32")).all()
     assert ((sweep["params_core"] - 5_000).abs() <= 250).all()
@@ -102,11 +106,11 @@ def test_speedup_over_a_real_sweep(sweep):
 def test_an_out_of_memory_phase_is_recorded_and_the_sweep_goes_on(monkeypatch):
     real, calls = speed.time_calls, []
 
-    def flaky(fn, device, repeats, warmup):
+    def flaky(fn, device, repeats, warmup, limit_s=None):
         calls.append(1)
         if len(calls) == 3:  # the second cell's training phase
             raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
-        return real(fn, device, repeats, warmup)
+        return real(fn, device, repeats, warmup, limit_s)
 
     monkeypatch.setattr(speed, "time_calls", flaky)
     frame = measure(SpeedConfig(models=("lstm",), **{**TINY, "repeats": 1}), progress=None)
@@ -115,6 +119,38 @@ def test_an_out_of_memory_phase_is_recorded_and_the_sweep_goes_on(monkeypatch):
     assert status[16, "infer_latency_ms"] == status[8, "train_tokens_per_s"] == "ok"
     assert frame[frame["status"] == "oom"]["value"].isna().all()
     assert "oom" in summary(frame)
+
+
+def test_ragged_batches_equal_width_and_thread_passes():
+    """Ragged batches carry real lengths (so the BiLSTM meets its padding path), equal width
+    builds every model at one width, and a pass sets the torch thread count it records."""
+    lengths = speed.ragged_lengths(4000, 256, torch.Generator().manual_seed(0))
+    assert lengths.min() >= 1 and lengths.max() == 256  # IMDB's 60th percentile is above 256
+    assert 200 < float(lengths.float().median()) < 240  # IMDB's median review: 223 tokens
+    threads = torch.get_num_threads()
+    try:
+        frame = measure(SpeedConfig(models=("lstm", "bilstm", "transformer"), width_rule="width", width=32,
+                                    batch_kind="ragged", threads=1, **TINY), progress=None)
+    finally:
+        torch.set_num_threads(threads)
+    assert (frame["status"] == "ok").all() and (frame["threads"] == 1).all()
+    assert set(frame["width"]) == {32} and frame["params_core"].nunique() == 3
+    assert set(frame["width_rule"]) == {"width"} and set(frame["batch_kind"]) == {"ragged"}
+
+
+def test_a_too_slow_cell_is_recorded_and_longer_lengths_are_skipped():
+    frame = measure(SpeedConfig(models=("lstm",), max_call_s=0.0, **TINY), progress=None)
+    status = frame.set_index(["length", "metric"])["status"]
+    assert status[8, "train_tokens_per_s"] == status[16, "train_tokens_per_s"] == "too_slow"
+    assert status[16, "infer_latency_ms"] == "too_slow" and status[8, "sequential_depth"] == "ok"
+    assert frame[frame["status"] == "too_slow"]["value"].isna().all()
+
+
+def test_cpu_preset_is_four_passes_to_4096():
+    passes = speed.cpu_sweep(("lstm", "gru"))
+    assert [(p.width_rule, p.batch_kind, p.threads) for p in passes] == [
+        ("params", "full", 2), ("params", "full", 1), ("width", "full", 2), ("params", "ragged", 2)]
+    assert passes[0].lengths == (64, 128, 256, 512, 1024, 2048, 4096) and passes[0].batches == (32,)
 
 
 def test_cli_writes_and_merges_speed_csv(tmp_path, capsys):

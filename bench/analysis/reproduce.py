@@ -1,19 +1,18 @@
 """Reproduction check: does a new result table land inside the committed one's intervals?
 
-`compare(table_new, table_committed)` takes two tidy result tables (results.csv frames),
+`compare(table_new, table_committed)` takes two tidy result tables (results.csv frames, loaded
+by the store in bench/commands),
 applies the report's LR selection to each, and says per cell (task, variant, model,
 budget_params) whether the new mean test accuracy falls inside the committed 95% CI. With
 one committed seed there is no interval: the new mean must be within ±MARGIN (0.1).
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
-from bench.analysis.claims import MARGIN
-from bench.report.build import CELL, latest_versions, load_results, select_lr, summarize, wide_runs
+from bench.analysis.tables import CELL, latest_versions, select_lr, summarize, wide_runs
 
+MARGIN = 0.1  # with one committed seed (no interval), a new mean within ±0.1 counts as the same
 KEEP, MOVED, NEW_ONLY, MISSING = "within", "moved", "new only", "missing in new"
 
 
@@ -56,8 +55,3 @@ def compare(table_new: pd.DataFrame, table_committed: pd.DataFrame) -> pd.DataFr
 def moved(comparison: pd.DataFrame) -> pd.DataFrame:
     """Only the cells that moved or are missing."""
     return comparison[comparison["status"].isin([MOVED, MISSING])]
-
-
-def compare_dirs(new_dir: Path, committed_dir: Path) -> pd.DataFrame:
-    """compare() on two result folders (each rebuilt from runs/ when stale)."""
-    return compare(load_results(Path(new_dir)), load_results(Path(committed_dir)))

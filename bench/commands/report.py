@@ -1,32 +1,54 @@
-"""`bench report DIR`: write DIR/report.md with tables, figures and claim verdicts.
+"""`bench report DIR`: tables, figures, claim verdicts and exports for a results folder.
 
-With `--compare OTHER_DIR`, the report gains a reproduction check against OTHER_DIR (the
-committed results) and the command exits 1 when any cell moved outside OTHER_DIR's interval.
+Loads with the store (the tidy table, the run records, speed.csv and gradflow.csv), computes
+the parameter counts at equal widths from the model registry (claim 4), and hands everything
+to bench.report.build.write_report. A folder holding only probe results (no runs) reports
+fine. With `--compare OTHER_DIR`, the report gains a reproduction check against OTHER_DIR
+(the committed results) and the command exits 1 when any cell moved outside its interval.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from bench.report.build import build_report
+from bench.analysis.reproduce import compare, moved
+from bench.execute.store import load_runs, load_table, read_probe
+from bench.models import MODELS
+from bench.probes.structure import structural_params
+from bench.report.build import FORMATS, check_formats, write_report
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("dir", help="results folder (holding runs/ and/or results.csv)")
+    parser.add_argument("dir", help="results folder (holding runs/, results.csv and/or probe files)")
     parser.add_argument("--compare", metavar="OTHER_DIR", default=None,
                         help="committed results to check against; exit 1 when a cell moved")
     parser.add_argument("--no-plots", action="store_true", help="tables and verdicts only")
+    parser.add_argument("--format", default="md,csv",
+                        help=f"comma-separated outputs among {','.join(FORMATS)} (default md,csv): "
+                             "report.md, report.tex, summary.csv")
+
+
+def write(folder: str | Path, compare: str | Path | None = None, formats=("md", "csv"),
+          plots: bool = True) -> Path:
+    """Load `folder` with the store and write its report (the API's `bench.report`); returns
+    the path of the first format written. `compare`: a committed results folder to check against."""
+    out = Path(folder)
+    formats = check_formats(formats.split(",") if isinstance(formats, str) else formats)
+    if not out.is_dir():
+        raise ValueError(f"results folder {out} does not exist")
+    if compare is not None and not Path(compare).is_dir():
+        raise ValueError(f"--compare folder {compare} does not exist")
+    committed = load_table(Path(compare)) if compare is not None else None
+    return write_report(out, load_table(out), load_runs(out), read_probe(out, "speed.csv"),
+                        read_probe(out, "gradflow.csv"), structural_params(), compare_table=committed,
+                        formats=formats, plots=plots, order=tuple(MODELS), compare_label=f"`{compare}`")
 
 
 def main(args) -> int:
-    out = Path(args.dir)
-    if args.compare is not None and not Path(args.compare).is_dir():
-        raise ValueError(f"--compare folder {args.compare} does not exist")
-    path = build_report(out, compare_dir=args.compare, plots=not args.no_plots)
-    print(f"wrote {path}")
+    formats = check_formats(args.format.split(","))
+    path = write(args.dir, args.compare, formats, plots=not args.no_plots)
+    print(f"wrote {path}" + (f" (and {', '.join(f for f in formats if f != 'md')})" if len(formats) > 1 else ""))
     if args.compare is not None:
-        from bench.analysis.reproduce import compare_dirs, moved
-
-        changed = moved(compare_dirs(out, Path(args.compare)))
+        changed = moved(compare(load_table(Path(args.dir)), load_table(Path(args.compare))))
         for row in changed.itertuples(index=False):
             print(f"moved: {row.task} [{row.variant}] {row.model}: {row.new} vs committed "
                   f"{row.committed} [{row.low}, {row.high}] ({row.status})")

@@ -147,6 +147,10 @@ class ScanEncoder(nn.Module):
         """states (B, T, W), last (B,) index of the last real position -> (B, W)."""
         return states[torch.arange(states.shape[0], device=states.device), last]
 
+    def implementation(self, device: str) -> str:
+        """The scan code that runs on `device` (the speed probe's `implementation` column)."""
+        return "log-space scan (eager)"
+
 
 def _scan(kind: str):
     def build(d_in, width, layers, dropout, heads, ffn):

@@ -45,6 +45,7 @@ DEFAULT_MODELS = ("rnn", "lstm", "gru", "transformer")
 class GradflowConfig:
     models: tuple[str, ...] = DEFAULT_MODELS
     distance: int = 32
+    n_pairs: int = 1  # one key-value pair: the probe is about carrying a value, not matching keys
     steps: int = 300  # AdamW steps for the trained phase
     budget_params: int = 20_000
     d_embed: int = 32
@@ -67,7 +68,8 @@ class GradflowConfig:
             raise ValueError("gradflow needs distance >= 1, steps >= 0, clip_steps >= 1")
 
     def run_config(self, model: str, **changes) -> RunConfig:
-        variant = TASKS["recall"].variant({"distance": self.distance, "n_train": self.n_train,
+        variant = TASKS["recall"].variant({"distance": self.distance, "n_pairs": self.n_pairs,
+                                           "n_train": self.n_train,
                                            "n_val": 200, "n_test": 1})
         base = dict(task="recall", model=model, variant=variant, seed=self.seed,
                     budget_params=self.budget_params, d_embed=self.d_embed, layers=self.layers,

@@ -12,6 +12,7 @@ status ``diverged``.
 """
 from __future__ import annotations
 
+import datetime
 import json
 import math
 import platform
@@ -174,11 +175,12 @@ def train_run(config: RunConfig, data: TaskData | None = None, return_model: boo
         if "mse" in test:
             metrics["test_mse"] = test["mse"]
     metrics["wall_s"] = time.time() - started
+    finished = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     if checkpoint is not None and best_state is not None:
         save_checkpoint(checkpoint, best_state, config, task.version, metrics)
     record = {"config": config.to_dict(), "task_version": task.version, "family": task.family,
               "length": int(data.train.seq_len), "run_id": config.run_id(task.version),
-              "status": status, "environment": environment(device), "curve": curve,
+              "status": status, "environment": environment(device), "curve": curve, "finished_at": finished,
               "size": {"width": sized.width, "ffn": sized.ffn if MODELS[config.model].has_ffn else None},
               "metrics": metrics}
     return (record, model) if return_model else record

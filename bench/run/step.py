@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from bench.models import MODELS, SequenceModel
-from bench.run.budget import solve
+from bench.run.budget import Sized, core_params, solve
 from bench.run.config import RunConfig
 from tasks.base import Split, TaskData
 
@@ -62,10 +62,17 @@ class DeviceSplit:
         return self.inputs.shape[0]
 
 
-def build_model(config: RunConfig, data: TaskData) -> tuple[SequenceModel, Any]:
-    """The model at the config's budget; also returns the solved size."""
+def build_model(config: RunConfig, data: TaskData, width: int | None = None) -> tuple[SequenceModel, Any]:
+    """The model at the config's budget; also returns the solved size. `width` instead builds
+    it at that width (FFN 4 x width), whatever its parameter count: the speed probe's
+    equal-width comparison."""
     d_in = config.d_embed
-    sized = solve(config.model, config.budget_params, config.d_embed, config.layers, config.heads, d_in)
+    if width is None:
+        sized = solve(config.model, config.budget_params, config.d_embed, config.layers, config.heads, d_in)
+    else:
+        spec = MODELS[config.model]
+        params = core_params(spec, config.d_embed, width, config.layers, config.heads, 4 * width, d_in)
+        sized = Sized(config.model, width, 4 * width, params)
     encoder = MODELS[config.model].build(d_in, sized.width, config.layers, config.dropout,
                                          config.heads, sized.ffn)
     model = SequenceModel(encoder, config.d_embed, data.n_classes, config.dropout,

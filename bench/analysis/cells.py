@@ -1,0 +1,195 @@
+"""The building blocks every claim shares: cells of runs, the gated comparisons, tables.
+
+Each claim is split into parts; each part is one tested comparison with a verdict from
+`bench.analysis.stats` (paired by seed, smallest effect 0.05, Holm within the claim):
+`supported`, `refuted`, `inconclusive` (with a reason: overlap, below min effect,
+undertrained, not significant after Holm, ...), `preliminary` (fewer than 3 seeds, or an
+LR grid of fewer than 3 values) or `not run`.
+
+What every accuracy comparison checks, in plain words:
+- A *cell* is (task, variant, model, budget) at the learning rate chosen on validation. Its
+  seeds are paired with the other side's seeds (same seed = same data).
+- Fewer than 3 seeds, or fewer than 3 learning rates tried for the cell: `preliminary`.
+- A "worse" model whose runs did not converge (validation still improving at the step cap)
+  cannot lose a verdict: `inconclusive (undertrained)`. Runs without the `converged`
+  metric (old results) count as not converged, and the part says so.
+
+Inputs: `runs`, one row per run after learning-rate selection (bench.analysis.tables.select_lr:
+columns task, variant, model, seed, status, test_accuracy, trivial_baseline, converged,
+lr_grid, ...); `speed`, the rows of speed.csv; `gradflow`, the rows of gradflow.csv;
+`structure`, model x width x params_core at equal widths. Any of them may be empty.
+The claims live in claims_accuracy (1, 2, 8), claims_speed (3, 4, 5), claims_gradients (6, 7);
+bench.analysis.claims.evaluate_claims runs them all.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import pandas as pd
+
+from bench.analysis.labels import shared_settings, with_knob
+from bench.analysis.stats import (
+    INCONCLUSIVE,
+    MIN_EFFECT,
+    MIN_SEEDS,
+    NOT_RUN,
+    PRELIMINARY,
+    REFUTED,
+    SUPPORTED,
+    Claim,
+    Part,
+    above_threshold,
+    below_threshold,
+    mean_ci,
+    paired_greater,
+)
+from bench.analysis.tables import MIN_GRID
+from bench.analysis.variants import variant_values
+
+UNKNOWN_CONVERGENCE = "convergence unknown (no `converged` metric: old results), treated as not converged"
+
+
+@dataclass
+class Cell:
+    """One cell's numbers for a comparison: score per seed, and what makes it trustworthy."""
+
+    label: str
+    scores: dict = field(default_factory=dict)  # {seed: value}
+    converged: bool | None = None  # every seed converged; None: unknown (metric absent)
+    grid: int | None = None  # learning rates tried for the cell; None: unknown
+
+    @property
+    def mean(self) -> float:
+        return mean_ci(self.scores.values()).mean
+
+    def notes(self) -> list[str]:
+        notes = []
+        if self.scores and self.converged is None:
+            notes.append(f"{self.label}: {UNKNOWN_CONVERGENCE}")
+        return notes
+
+
+def ok_rows(frame: pd.DataFrame, **where) -> pd.DataFrame:
+    """The ok runs matching column == value for every keyword."""
+    if frame.empty:
+        return frame
+    mask = frame["status"] == "ok" if "status" in frame else pd.Series(True, index=frame.index)
+    for column, wanted in where.items():
+        mask &= frame[column] == wanted
+    return frame[mask]
+
+
+def cell_of(frame: pd.DataFrame, label: str, metric: str = "test_accuracy", **where) -> Cell:
+    """The Cell of the ok runs matching `where` (one row per seed at the selected lr)."""
+    rows = ok_rows(frame, **where)
+    if rows.empty or metric not in rows:
+        return Cell(label)
+    rows = rows.dropna(subset=[metric])
+    scores = {seed: float(v) for seed, v in zip(rows["seed"], rows[metric], strict=True)}
+    if "converged" in rows and rows["converged"].notna().all() and len(rows):
+        converged = bool((rows["converged"] == 1).all())
+    else:
+        converged = None
+    grid = int(rows["lr_grid"].min()) if "lr_grid" in rows and rows["lr_grid"].notna().any() else None
+    return Cell(label, scores, converged, grid)
+
+
+def _gate(part: Part, cells: list[Cell]) -> Part:
+    """The LR-grid rule and the convergence notes on a tested part."""
+    notes = [n for c in cells for n in c.notes()]
+    if notes:
+        part = replace(part, detail=f"{part.detail}; {'; '.join(notes)}")
+    small = [c for c in cells if c.grid is None or c.grid < MIN_GRID]
+    if part.verdict in (SUPPORTED, REFUTED, INCONCLUSIVE) and small:
+        grids = ", ".join(f"{c.label}: {'unknown' if c.grid is None else c.grid}" for c in small)
+        k = min((c.grid for c in small if c.grid is not None), default=None)
+        head = f"LR grid of {k} < {MIN_GRID}" if k is not None else "LR grid unknown"
+        part = replace(part, verdict=PRELIMINARY, reason=PRELIMINARY, p_value=math.nan,
+                       detail=f"{head} ({grids}): not tested; {part.detail}")
+    return part
+
+
+def compare(a: Cell, b: Cell, name: str, min_effect: float = MIN_EFFECT) -> Part:
+    """"a > b", paired by seed; the losing side must have converged; grids of >= 3 lrs."""
+    part = paired_greater(a.scores, b.scores, name, min_effect, converged_a=bool(a.converged),
+                          converged_b=bool(b.converged))
+    part = replace(part, detail=f"{a.label} vs {b.label}: {part.detail}")
+    return _gate(part, [a, b])
+
+
+def above(a: Cell, threshold: float, name: str) -> Part:
+    """"a > threshold" (one-sample, same rules); a low `a` must have converged to refute."""
+    part = above_threshold(a.scores, threshold, name, converged=bool(a.converged))
+    return _gate(replace(part, detail=f"{a.label}: {part.detail}"), [a])
+
+
+def below(a: Cell, threshold: float, name: str) -> Part:
+    """"a < threshold"; a low `a` must have converged to support."""
+    part = below_threshold(a.scores, threshold, name, converged=bool(a.converged))
+    return _gate(replace(part, detail=f"{a.label}: {part.detail}"), [a])
+
+
+def chance(frame: pd.DataFrame, default: float = 0.0) -> float:
+    """The trivial baseline (accuracy of the best constant answer) of these runs."""
+    if "trivial_baseline" in frame and frame["trivial_baseline"].notna().any():
+        return float(frame["trivial_baseline"].mean())
+    return default
+
+
+def cell_table(frame: pd.DataFrame, keys: list[str], metric: str = "test_accuracy") -> pd.DataFrame:
+    """Mean, CI half-width, n ok, diverged, converged seeds, LR grid size and the baselines per
+    cell: the numbers a claim rests on."""
+    rows = []
+    for key, group in frame.groupby(keys, sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        ok = ok_rows(group)
+        stat = mean_ci(ok[metric] if metric in ok else [])
+        row = {**dict(zip(keys, key, strict=True)), "mean": stat.mean, "ci95": stat.half, "n": stat.n,
+               "diverged": int((group["status"] == "diverged").sum()) if "status" in group else 0}
+        if "converged" in ok and ok["converged"].notna().all() and len(ok):
+            row["converged"] = f"{int((ok['converged'] == 1).sum())}/{len(ok)}"
+        else:
+            row["converged"] = "unknown"
+        row["lr_grid"] = int(group["lr_grid"].min()) if "lr_grid" in group and group["lr_grid"].notna().any() \
+            else "unknown"
+        for base in ("trivial_baseline", "bigram_baseline", "left_only_ceiling"):
+            if base in ok and ok[base].notna().any():
+                row[base] = float(ok[base].mean())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if f is not None and not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def recall_sweeps(runs: pd.DataFrame):
+    """(tag, frame with a 'distance' column, sorted distances) per recall sweep; a sweep is the
+    runs sharing every knob but distance; the tag names it when there are several."""
+    recall = runs[runs["task"] == "recall"] if not runs.empty else runs
+    if recall.empty:
+        return []
+    shared = shared_settings(recall).get("recall", {})
+    recall = with_knob(recall, "distance")
+    several = recall["rest"].nunique() > 1
+
+    def tag(rest: str) -> str:  # the knobs that tell this sweep from the others
+        knobs = {k: v for k, v in variant_values(rest).items() if k not in shared}
+        return " [" + ",".join(f"{k}={v}" for k, v in knobs.items()) + "]" if several else ""
+
+    return [(tag(rest), group, sorted(group["distance"].unique()))
+            for rest, group in recall.groupby("rest", sort=True)]
+
+
+HOW_TESTED = (f"Every comparison pairs the two models' runs by seed (same seed, same data) and "
+              f"applies a paired t-test; it counts only if the difference is at least "
+              f"{MIN_EFFECT:g} accuracy and stays significant after the Holm correction over all "
+              f"comparisons of this claim. Fewer than {MIN_SEEDS} seeds or fewer than {MIN_GRID} "
+              f"learning rates per model: preliminary. A model that loses a comparison but did not "
+              f"converge makes it inconclusive (undertrained).")
+
+
+__all__ = ["Cell", "Claim", "Part", "INCONCLUSIVE", "NOT_RUN", "PRELIMINARY", "REFUTED", "SUPPORTED",
+           "above", "below", "cell_of", "cell_table", "chance", "compare"]

@@ -1,0 +1,178 @@
+"""Speed tables from `bench speed` rows (speed.csv): the one definition of a speed-up.
+
+A *setting* is everything a throughput depends on besides the model and the length: device,
+device_name, threads, dtype, batch, batch_kind ("full" or "ragged"), width_rule ("params":
+equal core parameters, "width": equal width) and the size (budget_params under the params
+rule, width under the width rule). Ratios are only ever taken within one setting. Old files
+without width_rule / batch_kind were measured at equal parameters on full batches.
+Pure pandas (no torch).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+SETTING = ["device", "device_name", "threads", "dtype", "batch", "batch_kind", "width_rule"]
+DEFAULTS = {"width_rule": "params", "batch_kind": "full"}  # what files without the column measured
+THROUGHPUT = ("train_tokens_per_s", "infer_tokens_per_s", "achieved_flops")  # higher is faster
+LATENCY = ("infer_latency_ms",)  # lower is faster
+
+
+def normalize(speed: pd.DataFrame) -> pd.DataFrame:
+    """Copy with the defaults filled in and a `size` column (budget_params or width by rule)."""
+    frame = speed.copy()
+    for column, default in DEFAULTS.items():
+        frame[column] = frame[column].fillna(default) if column in frame else default
+    budget = frame["budget_params"] if "budget_params" in frame else pd.Series(np.nan, index=frame.index)
+    width = frame["width"] if "width" in frame else pd.Series(np.nan, index=frame.index)
+    frame["size"] = budget.where(frame["width_rule"] != "width", width)
+    return frame
+
+
+def setting_keys(frame: pd.DataFrame) -> list[str]:
+    """The setting columns this frame has (after normalize), plus size."""
+    return [c for c in SETTING if c in frame] + ["size"]
+
+
+def setting_label(row) -> str:
+    """'cpu (Intel Xeon, 2 threads) fp32, batch 32 full, equal params' for one row (a Series)."""
+    get = lambda c: row.get(c) if c in row and not pd.isna(row.get(c)) else None  # noqa: E731
+    inside = [str(x) for x in (get("device_name"),) if x]
+    if get("threads") is not None:
+        inside.append(f"{int(float(get('threads')))} threads")
+    text = str(get("device") or "?") + (f" ({', '.join(inside)})" if inside else "")
+    text += f" {get('dtype')}" if get("dtype") else ""
+    if get("batch") is not None:
+        text += f", batch {int(float(get('batch')))}" + (f" {get('batch_kind')}" if get("batch_kind") else "")
+    rule = get("width_rule")
+    return text + (", equal width" if rule == "width" else ", equal params" if rule else "")
+
+
+def ok_rows(speed: pd.DataFrame, metric: str = "train_tokens_per_s") -> pd.DataFrame:
+    """The status-ok, finite rows of one metric, normalized, with `line` (model/implementation)
+    and `setting` (a readable label)."""
+    if speed is None or speed.empty or "metric" not in speed:
+        return pd.DataFrame(columns=["model", "length", "value", "line", "setting"])
+    rows = speed[speed["metric"] == metric]
+    if "status" in rows:
+        rows = rows[rows["status"] == "ok"]
+    rows = normalize(rows.dropna(subset=["value"]))
+    rows["line"] = rows["model"] + ("/" + rows["implementation"].astype(str) if "implementation" in rows else "")
+    rows["setting"] = [setting_label(r) for _, r in rows.iterrows()]
+    return rows
+
+
+def speedup_over(frame: pd.DataFrame, baseline: str = "lstm",
+                 metrics: tuple[str, ...] = ("train_tokens_per_s", "infer_tokens_per_s", "infer_latency_ms"),
+                 ) -> pd.DataFrame:
+    """Each model's speed-up over `baseline` in the same setting (module docstring) and length.
+
+    speedup > 1 means faster than the baseline: value / baseline for throughputs, baseline /
+    value for infer_latency_ms. Only status-ok rows; cells without an ok baseline row are left
+    out. If the baseline has several implementations there (eager and compiled), the fastest
+    is the baseline. Columns: model, implementation, device, dtype, budget_params, length,
+    batch, metric, value, baseline, baseline_value, speedup, plus the setting columns present.
+    """
+    unknown = sorted(set(metrics) - set(THROUGHPUT) - set(LATENCY))
+    if unknown:
+        raise ValueError(f"speedup_over: no speed-up for {unknown[0]!r}; valid: "
+                         f"{', '.join(THROUGHPUT + LATENCY)}")
+    ok = frame[frame["metric"].isin(metrics)]
+    ok = normalize(ok[ok["status"] == "ok"] if "status" in ok else ok)
+    cell = setting_keys(ok) + ["length", "metric"]
+    base = ok[ok["model"] == baseline]
+    lower = base["metric"].isin(LATENCY)
+    best = pd.concat([base[~lower].groupby(cell, as_index=False, dropna=False)["value"].max(),
+                      base[lower].groupby(cell, as_index=False, dropna=False)["value"].min()])
+    merged = ok.merge(best.rename(columns={"value": "baseline_value"}), on=cell, how="inner")
+    ratio = merged["value"] / merged["baseline_value"]
+    merged["speedup"] = ratio.where(~merged["metric"].isin(LATENCY), 1.0 / ratio)
+    merged["baseline"] = baseline
+    columns = ["model", "implementation", "device", "dtype", "budget_params", "length", "batch",
+               "metric", "value", "baseline", "baseline_value", "speedup"]
+    extra = [c for c in SETTING + ["width", "size"] if c in merged and c not in columns]
+    return merged[[c for c in columns + extra if c in merged]].reset_index(drop=True)
+
+
+def fastest(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per (setting, model, length), the fastest implementation's row (rows from ok_rows)."""
+    if rows.empty:
+        return rows
+    keys = setting_keys(rows) + ["model", "length"]
+    index = rows.groupby(keys, dropna=False)["value"].idxmax()
+    return rows.loc[index.values].reset_index(drop=True)
+
+
+def pair_ratios(speed: pd.DataFrame, top: str, bottom: str) -> pd.DataFrame:
+    """Training tokens/s(top) / tokens/s(bottom), each its fastest implementation, per
+    (setting, length): columns setting keys, setting, length, ratio, top_impl, bottom_impl."""
+    rows = fastest(ok_rows(speed))
+    columns = ["setting", "length", "ratio", "top_impl", "bottom_impl"]
+    if rows.empty or top not in set(rows["model"]) or bottom not in set(rows["model"]):
+        return pd.DataFrame(columns=columns)
+    keys = setting_keys(rows) + ["length"]
+    impl = rows["implementation"] if "implementation" in rows else pd.Series("", index=rows.index)
+    rows = rows.assign(implementation=impl.astype(str))
+    a = rows[rows["model"] == top][keys + ["setting", "value", "implementation"]]
+    b = rows[rows["model"] == bottom][keys + ["value", "implementation"]]
+    merged = a.merge(b, on=keys, suffixes=("_top", "_bottom"))
+    merged["ratio"] = merged["value_top"] / merged["value_bottom"]
+    merged = merged.rename(columns={"implementation_top": "top_impl", "implementation_bottom": "bottom_impl"})
+    return merged[keys + columns[:1] + columns[2:]].sort_values(["setting", "length"]).reset_index(drop=True)
+
+
+def throughput_table(speed: pd.DataFrame) -> pd.DataFrame:
+    """Training tokens/s: rows (setting, model/implementation), columns sequence length."""
+    rows = ok_rows(speed)
+    if rows.empty:
+        return pd.DataFrame()
+    table = rows.pivot_table(index=["setting", "line"], columns="length", values="value",
+                             aggfunc="mean").reset_index()
+    table.columns.name = None
+    return table
+
+
+def speedup_table(speed: pd.DataFrame, baseline: str = "lstm") -> pd.DataFrame:
+    """Training-throughput speed-up over `baseline`: rows (setting, model/implementation),
+    columns sequence length (> 1: faster than the baseline)."""
+    ratios = speedup_ratios(speed, baseline)
+    if ratios.empty:
+        return pd.DataFrame()
+    table = ratios.pivot_table(index=["setting", "line"], columns="length", values="speedup",
+                               aggfunc="mean").reset_index()
+    table.columns.name = None
+    return table
+
+
+def speedup_ratios(speed: pd.DataFrame, baseline: str = "lstm") -> pd.DataFrame:
+    """speedup_over on training tokens/s, with `line` and `setting` labels (for tables, plots)."""
+    if speed is None or speed.empty or "metric" not in speed:
+        return pd.DataFrame()
+    result = speedup_over(speed, baseline=baseline, metrics=("train_tokens_per_s",))
+    result["line"] = result["model"] + ("/" + result["implementation"].astype(str)
+                                        if "implementation" in result else "")
+    result["setting"] = [setting_label(r) for _, r in result.iterrows()]
+    return result
+
+
+def harness_efficiency(runs: pd.DataFrame, speed: pd.DataFrame) -> pd.DataFrame:
+    """Per (model, device, length, batch, budget): the runs' end-to-end training tokens/s
+    (mean over seeds; validation time excluded) divided by the raw training-step tokens/s that
+    `bench speed` measured for the same model at the same device, length, batch and budget.
+    Near 1: the loop adds little beyond the model's own step. Empty when nothing matches."""
+    columns = ["model", "device", "length", "batch", "budget_params", "run_tokens_per_s",
+               "raw_tokens_per_s", "efficiency"]
+    rows = ok_rows(speed) if speed is not None and not speed.empty else pd.DataFrame()
+    if runs is None or runs.empty or rows.empty or "train_tokens_per_s" not in runs:
+        return pd.DataFrame(columns=columns)
+    rows = rows[rows["width_rule"] == "params"]
+    keys = ["model", "device", "length", "batch", "budget_params"]
+    measured = (runs.rename(columns={"batch_size": "batch"}).dropna(subset=["train_tokens_per_s"])
+                .groupby(keys)["train_tokens_per_s"].mean().rename("run_tokens_per_s").reset_index())
+    raw = rows.groupby(keys)["value"].max().rename("raw_tokens_per_s").reset_index()
+    for frame in (measured, raw):
+        for column in ("length", "batch", "budget_params"):
+            frame[column] = frame[column].astype(int)
+    joined = measured.merge(raw, on=keys)
+    joined["efficiency"] = joined["run_tokens_per_s"] / joined["raw_tokens_per_s"]
+    return joined[columns].sort_values(keys).reset_index(drop=True)

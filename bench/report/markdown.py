@@ -1,0 +1,79 @@
+"""Markdown formatting: tables without a tabulate dependency, numbers, scores with intervals."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from bench.analysis.labels import short_variant
+
+
+def human(value: float) -> str:
+    """3 significant digits with a k/M/G suffix: 36470.2 -> '36.5k'."""
+    for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= limit:
+            return f"{value / limit:.3g}{suffix}"
+    return f"{value:.3g}"
+
+
+def markdown(frame: pd.DataFrame | None, floatfmt: str = ".3f", numbers=None) -> str:
+    """A GitHub markdown table. NaN prints as '–'; a column whose numbers are all whole prints
+    as integers; `numbers` (a function) formats every other float."""
+    if frame is None or frame.empty:
+        return "_(none)_\n"
+    whole = {c for c in frame.columns if pd.api.types.is_float_dtype(frame[c])
+             and frame[c].dropna().map(float.is_integer).all()}
+
+    def cell(value, column) -> str:
+        if isinstance(value, float):
+            if math.isnan(value):
+                return "–"
+            if column in whole:
+                return f"{int(value):,}" if abs(value) >= 1e4 else str(int(value))
+            if numbers is not None:
+                return numbers(value)
+            return format(value, floatfmt) if abs(value) < 1e4 else f"{value:.4g}"
+        if value is None:
+            return "–"
+        return str(value).replace("|", "\\|")
+
+    header = "| " + " | ".join(map(str, frame.columns)) + " |"
+    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
+    body = ["| " + " | ".join(cell(v, c) for v, c in zip(row, frame.columns, strict=True)) + " |"
+            for row in frame.itertuples(index=False)]
+    return "\n".join([header, rule, *body]) + "\n"
+
+
+def score_text(mean: float, half: float, n: int) -> str:
+    if n == 0:
+        return "–"
+    if n == 1 or math.isnan(half):
+        return f"{mean:.3f} (n=1, no CI)"
+    return f"{mean:.3f} ± {half:.3f}"
+
+
+def task_table(summary: pd.DataFrame, task: str) -> pd.DataFrame:
+    """One task's cells: variant, model, lr (flagged at the grid's edge), score ± CI, seeds,
+    converged seeds, the trivial baseline beside the score (and '≤ baseline' when at or below)."""
+    rows = summary[summary["task"] == task]
+    lr = [f"{v:g}" + (" (edge)" if edge else "") + (f" of {int(k)}" if k == k else "")
+          for v, edge, k in zip(rows["lr"], rows.get("lr_edge", [False] * len(rows)),
+                                rows.get("lr_grid", [float("nan")] * len(rows)), strict=True)]
+    score = [score_text(m, h, n) for m, h, n in zip(rows["test_accuracy"], rows["ci95"], rows["n"], strict=True)]
+    if "at_baseline" in rows:
+        score = [s + (" ≤ baseline" if b is True else "") for s, b in zip(score, rows["at_baseline"], strict=True)]
+    table = pd.DataFrame({"variant": short_variant(rows), "model": rows["model"], "budget": rows["budget_params"],
+                          "lr (of grid)": lr, "test accuracy (95% CI)": score})
+    for column in ("trivial_baseline", "bigram_baseline", "left_only_ceiling"):
+        if column in rows and rows[column].notna().any():
+            table[column.replace("_", " ")] = rows[column].values
+    table["n"] = rows["n"].values
+    table["converged"] = rows["converged"].values if "converged" in rows else "unknown"
+    table["diverged"] = rows["diverged"].values
+    if "test_mse" in rows and rows["test_mse"].notna().any():
+        table["test mse (95% CI)"] = [score_text(m, h, n) for m, h, n in
+                                      zip(rows["test_mse"], rows["test_mse_ci95"], rows["n"], strict=True)]
+    for column in ("params_core", "params_total", "width"):
+        if column in rows:
+            table[column] = rows[column].values
+    return table

@@ -1,0 +1,120 @@
+"""Markdown sections about the runs: overview, how to read, environment, claims, results."""
+from __future__ import annotations
+
+from bench.analysis.analyze import Analysis
+from bench.analysis.claims import GPU_ANCHORS
+from bench.analysis.labels import shared_text, short_variant
+from bench.analysis.stats import MIN_EFFECT, MIN_SEEDS, NOT_RUN, Claim
+from bench.analysis.tables import DIVERGED_VAL, MIN_GRID, accuracy_matrix, lr_grid_table
+from bench.report.markdown import markdown, task_table
+
+
+def overview(result: Analysis) -> list[str]:
+    runs = result.runs
+    if runs.empty:
+        return ["**No runs in this folder.** Every run-based claim below is `not run`.", ""]
+    counts = runs["status"].value_counts().to_dict()
+    text = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+    lines = [f"**{len(runs)} runs** ({text}) over tasks {', '.join(sorted(runs['task'].unique()))}; "
+             f"models {', '.join(result.summary['model'].unique()) if not result.summary.empty else '–'}.", ""]
+    if result.older:
+        lines += [f"{result.older} runs of older task versions are not summarized (a changed task is a "
+                  "new experiment).", ""]
+    return lines
+
+
+def how_to_read() -> list[str]:
+    return ["## How to read this report", "",
+            "- A **cell** is (task, variant, model, parameter budget). Its score is the mean test "
+            "accuracy over seeds ± the 95% Student-t confidence half-width; `n=1, no CI` means one "
+            "seed, so no interval exists.",
+            f"- Each cell tries a grid of learning rates; the lr with the best mean **validation** "
+            f"accuracy is chosen (diverged seeds count as {DIVERGED_VAL:g}); only its test score is "
+            f"shown. A choice at the smallest or largest lr of the grid is flagged: the best lr may lie "
+            f"outside it.",
+            "- `diverged` counts runs whose loss went non-finite; they have no test score and are "
+            "never dropped silently. `converged` counts seeds whose validation stopped improving "
+            "before the step cap (`unknown`: results from before the harness recorded it).",
+            "- The **trivial baseline** is the accuracy of the best answer that ignores the input "
+            "(chance); a score at or below it is marked `≤ baseline`.",
+            f"- **Verdicts**: two models are compared seed by seed (same seed, same data) with a "
+            f"paired t-test. `supported` / `refuted` need a difference of at least {MIN_EFFECT:g} "
+            f"accuracy that stays significant after the Holm correction over all comparisons of the "
+            f"claim. `inconclusive` says why (overlap, below min effect, undertrained: the losing "
+            f"model did not converge, ...). `preliminary`: fewer than {MIN_SEEDS} seeds or fewer than "
+            f"{MIN_GRID} learning rates, so nothing was tested yet. `not run`: the runs are missing.",
+            ""]
+
+
+def environment_section(result: Analysis, has_records: bool) -> list[str]:
+    lines = ["## Environment", ""]
+    if has_records and not result.environment.empty:
+        return lines + ["Per distinct environment of the run records (`first`/`last`: the times the "
+                        "records state; `unknown` when they state none):", "",
+                        markdown(result.environment), ""]
+    devices = (", ".join(sorted(map(str, result.all_runs["device"].unique())))
+               if not result.all_runs.empty and "device" in result.all_runs else "–")
+    return lines + [f"No run records (runs/) in this folder: devices {devices}; torch version, git "
+                    "commit and dates are unknown.", ""]
+
+
+def _part_line(part) -> str:
+    why = f" ({part.reason})" if part.reason and part.reason != part.verdict else ""
+    return f"- {part.name}: **{part.verdict}**{why} — {part.detail}"
+
+
+def claims_section(claims: list[Claim]) -> list[str]:
+    lines = ["## Claims", "", "| # | claim | verdict |", "|---|---|---|"]
+    lines += [f"| {c.number} | {c.statement} | **{c.verdict}** |" for c in claims]
+    lines.append("")
+    for claim in claims:
+        why = f" ({claim.reason})" if claim.reason and claim.verdict != NOT_RUN else ""
+        lines += [f"### Claim {claim.number}: {claim.verdict}{why}", "", claim.statement, "",
+                  f"Rule: {claim.rule}", ""]
+        lines += [_part_line(p) for p in claim.parts]
+        lines.append("")
+        if claim.number in GPU_ANCHORS:
+            lines += [f"What a GPU would change (published in ANCHORS.md, **not measured here**): "
+                      f"{GPU_ANCHORS[claim.number]}", ""]
+        if claim.verdict != NOT_RUN and claim.evidence is not None and not claim.evidence.empty:
+            lines += ["<details><summary>numbers</summary>", "", markdown(claim.evidence), "</details>", ""]
+    return lines
+
+
+def lr_section(result: Analysis) -> list[str]:
+    grid = result.grid
+    if grid is None or grid.empty:
+        return []
+    lines = ["### Learning-rate grid", "",
+             f"Rule: per cell, the lr with the best mean validation accuracy over seeds (diverged seeds "
+             f"count as {DIVERGED_VAL:g}; ties to the smaller lr); test scores are reported at that lr "
+             f"only, never chosen on test. A verdict needs a grid of at least {MIN_GRID} lrs per cell.", ""]
+    chosen = grid[grid["selected"]]
+    edge = chosen[chosen["edge"]]
+    small = chosen[chosen["grid_size"] < MIN_GRID]
+    if len(small):
+        sizes = ", ".join(str(k) for k in sorted(small["grid_size"].unique()))
+        lines += [f"**{len(small)} of {len(chosen)} cells tried fewer than {MIN_GRID} learning rates "
+                  f"(grid of {sizes}): their verdicts are preliminary.**", ""]
+    if len(edge):
+        edge = edge.assign(variant=short_variant(edge))
+        names = ", ".join(f"{r.task} [{r.variant}] {r.model} (lr {r.lr:g})" for r in edge.itertuples())
+        lines += [f"**Chosen at the grid's edge ({len(edge)} cells; widen the grid):** {names}.", ""]
+    lines += ["<details><summary>validation accuracy per lr</summary>", "",
+              markdown(lr_grid_table(grid, result.order)), "</details>", ""]
+    return lines
+
+
+def results_section(result: Analysis) -> list[str]:
+    lines = ["## Results", ""]
+    if result.selected.empty:
+        return lines + ["_(no runs)_", ""]
+    lines += ["### Mean test accuracy per task variant x model (number of seeds)", "",
+              "`≤ baseline`: at or below the trivial baseline (shown in its own column).", "",
+              markdown(accuracy_matrix(result.summary, result.order)), "",
+              "Variant labels omit the settings shared by every variant of a task:", "",
+              *shared_text(result.selected), ""]
+    lines += lr_section(result)
+    for task in sorted(result.summary["task"].unique()):
+        lines += [f"### Task `{task}`", "", markdown(task_table(result.summary, task)), ""]
+    return lines

@@ -1,0 +1,70 @@
+"""Markdown sections about the probes: speed (speed.csv) and gradient flow (gradflow.csv)."""
+from __future__ import annotations
+
+import pandas as pd
+
+from bench.analysis.analyze import Analysis
+from bench.analysis.claims import GPU_ANCHORS
+from bench.analysis.labels import sort_models
+from bench.report.markdown import human, markdown
+
+
+def speed_section(result: Analysis) -> list[str]:
+    lines = ["## Speed", ""]
+    if result.speed.empty:
+        return lines + ["_No speed.csv in this folder (`python -m bench speed --out DIR` writes it); "
+                        "claims 3 and 5 are `not run` (run throughput mixes tasks and lengths and is "
+                        "never used for them)._", ""]
+    rows = result.speed_ok
+    if rows.empty:
+        return lines + ["_speed.csv holds no ok train_tokens_per_s rows._", ""]
+    about = [c for c in ("implementation", "torch", "budget_params", "width") if c in rows]
+    lines += ["Settings measured (each a separate comparison):", ""]
+    for setting, group in rows.groupby("setting"):
+        facts = "; ".join(f"{c}: {', '.join(sorted(map(str, group[c].dropna().unique())))}" for c in about)
+        lines.append(f"- {setting} ({facts})")
+    lines += ["", "Training tokens/s (median over repeats) against sequence length:", "",
+              markdown(result.throughput, numbers=human), "",
+              "Speed-up over the LSTM (training tokens/s ratio in the same setting and length; > 1 "
+              "is faster):", "", markdown(result.speedup_wide, numbers="{:.2f}".format), "",
+              f"What a GPU would change (published in ANCHORS.md, **not measured here**): {GPU_ANCHORS[3]} "
+              f"{GPU_ANCHORS[5]}", ""]
+    lines += ["Harness efficiency: each run's end-to-end training tokens/s over the raw training-step "
+              "tokens/s `bench speed` measured for the same model, device, length, batch and budget "
+              "(1.0 = the loop costs nothing beyond the model's step):", ""]
+    lines += ([markdown(result.efficiency, numbers="{:.3g}".format), ""] if not result.efficiency.empty else
+              ["_No run matches a speed row (same model, device, length, batch and budget)._", ""])
+    return lines
+
+
+def gradflow_section(result: Analysis) -> list[str]:
+    lines = ["## Gradient flow", ""]
+    gradflow = result.gradflow
+    if gradflow.empty:
+        return lines + ["_No gradflow.csv in this folder (`python -m bench gradflow --out DIR` writes "
+                        "it); claims 6 and 7 are `not run`._", ""]
+    position = gradflow[gradflow["kind"] == "position"] if "kind" in gradflow else gradflow.iloc[0:0]
+    if not position.empty:
+        far = int(position["distance"].max())
+        picked = [d for d in (1, 4, 16, far) if d <= far]
+        table = (position[position["distance"].isin(picked)]
+                 .pivot_table(index=["quantity", "phase", "model"], columns="distance",
+                              values="grad_norm", aggfunc="median").reset_index())
+        table.columns = [c if isinstance(c, str) else f"d={c:g}" for c in table.columns]
+        rank = {m: i for i, m in enumerate(sort_models(table["model"], result.order))}
+        table = table.sort_values(["quantity", "phase", "model"],
+                                  key=lambda s: s.map(rank) if s.name == "model" else s)
+        if "val_accuracy" in position:
+            accuracy = position.groupby(["phase", "model"])["val_accuracy"].first()
+            table["val accuracy"] = [accuracy.get((p, m)) for p, m in zip(table["phase"], table["model"],
+                                                                           strict=True)]
+        lines += ["Mean over examples of |dL/d state| at a position `d` steps before the loss "
+                  "(`hidden`: the recurrent state of every layer; `input`: the encoder input), at "
+                  "initialisation and after training (the training loop, best weights):", "",
+                  markdown(table, numbers="{:.2e}".format), ""]
+    clip = gradflow[gradflow["kind"] == "clip"] if "kind" in gradflow else gradflow.iloc[0:0]
+    if not clip.empty:
+        evidence = next((c.evidence for c in result.claims if c.number == 7), pd.DataFrame())
+        lines += ["Clipping probe (plain RNN at a high learning rate), every optimizer shown:", "",
+                  markdown(evidence, numbers="{:.3g}".format), ""]
+    return lines

@@ -5,6 +5,7 @@ CLI can print it as one line and exit 2.
 """
 from __future__ import annotations
 
+import contextlib
 from typing import Callable, Generic, Iterator, TypeVar
 
 T = TypeVar("T")
@@ -55,3 +56,14 @@ class Registry(Generic[T]):
 
     def items(self):
         return self._items.items()
+
+    @contextlib.contextmanager
+    def scoped(self) -> Iterator["Registry[T]"]:
+        """Registrations made inside the block are undone at its end (bench.plugins.isolated:
+        tests that register plugins leave the built-in lists as they found them)."""
+        saved = dict(self._items)
+        try:
+            yield self
+        finally:
+            self._items.clear()
+            self._items.update(saved)

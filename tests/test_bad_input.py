@@ -54,6 +54,13 @@ def fails_in_one_line(argv: list[str], capsys, needle: str) -> str:
     (["run", "--task", "recall", "--steps", "abc"], "--steps: invalid int value: 'abc'"),
     (["run", "--task", "recall", "--seeds", "0,x"], "--seeds must be comma-separated integers"),
     (["nope"], "invalid choice: 'nope'"),
+    (["run", "--task", "recall", "--set", "nope=1"], "unknown setting 'nope'; valid: budget_params"),
+    (["run", "--task", "recall", "--set", "dropout=2"], "dropout must be in [0, 1)"),
+    (["run", "--config", "no/such/grid.toml"], "--config file no/such/grid.toml does not exist"),
+    (["run", "--config", "grid.ini"], "does not exist"),
+    (["run", "--import", "no_such_plugin_module", "--task", "recall"], "plugin 'no_such_plugin_module' failed"),
+    (["eval", "no/such.safetensors"], "checkpoint no/such.safetensors does not exist"),
+    (["eval", "x.safetensors", "--split", "dev"], "invalid choice: 'dev'"),
 ])
 def test_bad_names_and_values(argv, needle, capsys, tmp_path):
     fails_in_one_line([*argv, "--out", str(tmp_path / "out")] if argv[0] == "run" else argv,

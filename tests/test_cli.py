@@ -84,3 +84,128 @@ class _nothing:
 
     def __exit__(self, *exc):
         return False
+
+
+# ---- every setting reachable: --set, whole floats, --config grid files ----
+
+def _configs(argv: list[str]):
+    """The configs `bench run ARGV` would train; plugins a grid file loads are forgotten after."""
+    from bench.cli import build_parser
+    from bench.commands.run import configs_from_args
+    from bench.plugins import isolated
+
+    with isolated():
+        return configs_from_args(build_parser().parse_args(argv))
+
+
+def _value_for(key: str):
+    """A valid non-default text value for each RunConfig setting, typed as the field is."""
+    from bench.run.config import RunConfig
+
+    default = getattr(RunConfig(task="-", model="-"), key)
+    if key == "device":
+        return "cpu", "cpu"
+    if isinstance(default, int):
+        return str(default + 1), default + 1
+    return "0.25", 0.25
+
+
+def test_set_reaches_every_run_setting():
+    from bench.grid import SETTINGS
+
+    assert len(SETTINGS) == 14  # every RunConfig field but task, model, variant, seed
+    for key in SETTINGS:
+        text, value = _value_for(key)
+        [config] = _configs(["run", "--task", "recall", "--model", "lstm", "--set", f"{key}={text}"])
+        assert getattr(config, key) == value, key
+
+
+def test_whole_floats_and_flags_with_set():
+    [config] = _configs(["run", "--task", "recall", "--model", "lstm", "--budget-params", "1e5",
+                         "--set", "steps=2e3", "--set", "warmup_frac=0.1", "--lr", "1e-3"])
+    assert (config.budget_params, config.steps, config.warmup_frac, config.lr) == (100_000, 2000, 0.1, 1e-3)
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--set", "stepz=3"], "unknown setting 'stepz'; valid: budget_params, steps, batch_size, lr"),
+    (["--set", "steps"], "--set wants KEY=VALUE"),
+    (["--set", "steps=1.5"], "steps=1.5 is not a whole number"),
+    (["--set", "steps=10", "--steps", "20"], "steps given twice"),
+    (["--set", "seed=1"], "seed is a grid axis, not a setting: give it with --seeds"),
+    (["--budget-params", "2.5e4", "--steps", "2.5"], "invalid int value: '2.5'"),
+    (["--config", "examples/grid.toml"], "give one of --suite NAME, --task NAME or --config FILE"),
+])
+def test_bad_settings_are_one_line_naming_the_valid_keys(tmp_path, capsys, argv, needle):
+    out = tmp_path / "never"
+    try:
+        code = main(["run", "--task", "recall", *argv, "--out", str(out)])
+    except SystemExit as exit_:
+        code = exit_.code
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and needle in err, err
+    assert not out.exists()
+
+
+def test_config_file_describes_a_whole_grid():
+    from pathlib import Path
+
+    from bench.grid import grid_from_file
+    from bench.plugins import isolated
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "grid.toml"
+    runs = _configs(["run", "--config", str(example)])
+    assert len(runs) == 2 * 3 * 2 + 3  # recall: variants x models x lrs; majority: 3 models, 1 lr
+    assert {c.task for c in runs} == {"recall", "majority"} and {c.budget_params for c in runs} == {20_000}
+    assert {c.steps for c in runs if c.task == "majority"} == {200}  # a task's own settings
+    # the command line wins over the file, lr over the file's lrs
+    runs = _configs(["run", "--config", str(example), "--set", "steps=5", "--lr", "0.1"])
+    assert {(c.steps, c.lr) for c in runs} == {(5, 0.1)} and len(runs) == 2 * 3 + 3
+    with isolated():
+        assert runs == grid_from_file(example, {"steps": 5, "lr": 0.1})  # the API's reader
+
+
+def test_yaml_and_json_grids_read_like_toml(tmp_path):
+    pytest.importorskip("yaml")
+    toml = tmp_path / "g.toml"
+    toml.write_text('models = ["lstm"]\nseeds = [0, 1]\n[settings]\nsteps = 5e2\n'
+                    '[[tasks]]\nname = "recall"\nvariants = [{distance = 4}]\n')
+    (tmp_path / "g.yaml").write_text("models: [lstm]\nseeds: [0, 1]\nsettings: {steps: 500}\n"
+                                     "tasks:\n  - name: recall\n    variants: [{distance: 4}]\n")
+    (tmp_path / "g.json").write_text(json.dumps({"models": ["lstm"], "seeds": [0, 1], "settings": {"steps": 500},
+                                                 "tasks": [{"name": "recall", "variants": [{"distance": 4}]}]}))
+    runs = [_configs(["run", "--config", str(tmp_path / name)]) for name in ("g.toml", "g.yaml", "g.json")]
+    assert runs[0] == runs[1] == runs[2] and len(runs[0]) == 2 and runs[0][0].steps == 500
+
+
+@pytest.mark.parametrize("text, needle", [
+    ('[[tasks]]\nname = "recall"\nmodles = ["lstm"]\n', "unknown key 'modles'; valid: name, variants, models"),
+    ('task = "recall"\n', "unknown key 'task'; valid: tasks, models"),
+    ('models = ["lstm"]\n', "needs a non-empty `tasks` list"),
+    ('[[tasks]]\nname = "recall"\nvariants = [{distanse = 4}]\n', "no variant key 'distanse'"),
+    ('[settings]\nstepz = 4\n[[tasks]]\nname = "recall"\n', "unknown setting 'stepz'"),
+    ('[[tasks]\nname = "recall"\n', "g.toml: "),  # TOML syntax, one line with the file's name
+])
+def test_bad_config_files_are_one_line(tmp_path, capsys, text, needle):
+    (tmp_path / "g.toml").write_text(text)
+    assert main(["run", "--config", str(tmp_path / "g.toml"), "--out", str(tmp_path / "never")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and needle in err, err
+    assert not (tmp_path / "never").exists()
+
+
+def test_yaml_without_pyyaml_says_so(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(__import__("sys").modules, "yaml", None)
+    (tmp_path / "g.yaml").write_text("tasks: [recall]\n")
+    assert main(["run", "--config", str(tmp_path / "g.yaml")]) == 2
+    assert "YAML needs pyyaml (pip install pyyaml)" in capsys.readouterr().err
+
+
+def test_the_default_out_is_git_ignored():
+    import subprocess
+    from pathlib import Path
+
+    from bench.commands.run import DEFAULT_OUT
+
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run(["git", "check-ignore", "-q", f"{DEFAULT_OUT}/results.csv"], cwd=root)
+    assert result.returncode == 0, f"{DEFAULT_OUT} is not git-ignored: runs would dirty the clone"

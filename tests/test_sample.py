@@ -103,3 +103,26 @@ def test_bad_input_is_one_line_and_status_2(capsys, argv, message):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and message in err
+
+
+@pytest.mark.parametrize("task, variant, key", [
+    ("imdb", ["vocab_size=2000", "max_len=40"], "tokens"),
+    ("imdb_bytes", ["max_len=60"], "bytes"),
+])
+def test_real_text_tasks_show_text_not_ids(imdb_fixture_data, capsys, task, variant, key):
+    argv = ["sample", task, "--n", "2", "--variant", "source=csv"] + [a for v in variant for a in ("--variant", v)]
+    assert main(argv) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
+    for row in rows:
+        assert isinstance(row["input"], str) and len(row["input"].split()) >= 5  # words, not ids
+        assert not row["input"].replace(" ", "").isdigit()
+        assert row["target"] in ("positive", "negative") and row[key] >= 5
+
+
+def test_cloze_shows_the_window_and_the_hidden_word(imdb_fixture_data, capsys):
+    assert main(["sample", "cloze", "--n", "2", "--variant", "source=csv", "--variant", "vocab_size=2000",
+                 "--variant", "k=50", "--variant", "window=8"]) == 0
+    for line in capsys.readouterr().out.strip().splitlines():
+        row = json.loads(line)
+        words = row["input"].split()
+        assert len(words) == 8 and words[4] == "[MASK]" and row["target"].isalpha()

@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from bench.models import MODELS
-from bench.models.scan import ScanEncoder, g, log_g, scan_log
+from bench.models.linear_scan import scan_log
+from bench.models.scan import ScanEncoder, g, log_g
 from bench.run.budget import TOLERANCE, solve
 from bench.run.config import RunConfig
 from bench.run.loop import train_run

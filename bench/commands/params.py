@@ -5,6 +5,7 @@ import sys
 
 import pandas as pd
 
+from bench.grid import typed
 from bench.models import MODELS
 from bench.run.budget import solve
 from bench.run.config import RunConfig
@@ -13,10 +14,10 @@ DEFAULTS = RunConfig(task="-", model="-")
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--budget-params", type=int, default=DEFAULTS.budget_params)
-    parser.add_argument("--d-embed", type=int, default=DEFAULTS.d_embed)
-    parser.add_argument("--layers", type=int, default=DEFAULTS.layers)
-    parser.add_argument("--heads", type=int, default=DEFAULTS.heads)
+    parser.add_argument("--budget-params", type=typed("budget_params"), default=DEFAULTS.budget_params)
+    parser.add_argument("--d-embed", type=typed("d_embed"), default=DEFAULTS.d_embed)
+    parser.add_argument("--layers", type=typed("layers"), default=DEFAULTS.layers)
+    parser.add_argument("--heads", type=typed("heads"), default=DEFAULTS.heads)
     parser.add_argument("--vocab", type=int, default=32, help="vocabulary size for the embedding")
     parser.add_argument("--classes", type=int, default=8, help="output classes for the head")
     parser.add_argument("--format", choices=["table", "csv"], default="table")

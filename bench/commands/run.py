@@ -1,39 +1,62 @@
-"""`bench run`: a suite, or one task x models x seeds, into a result folder (resumable)."""
+"""`bench run`: a suite, one task x models x seeds, or a grid file, into a results folder
+(resumable: a finished run is never trained twice).
+
+Every run setting is reachable: the common ones as flags (--steps, --budget-params,
+--batch-size, --lr, --device), any RunConfig field with ``--set KEY=VALUE`` (repeatable;
+typed by the field, ``1e5`` accepted where whole), and a whole grid with ``--config FILE``
+(format: bench/grid.py, example: examples/grid.toml). The configs come from bench.grid and
+run through bench.api.execute, the same two steps as ``bench.run(...)`` in Python.
+
+    bench run --task recall --variant distance=64 --model lstm --model transformer --seeds 0,1
+    bench run --task recall --set layers=1 --set dropout=0.1 --budget-params 1e5
+    bench run --config examples/grid.toml --jobs 2 --checkpoints --tensorboard runs/tb
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
 import tasks  # noqa: F401  (registers tasks)
-from bench.execute.local import run_local
-from bench.execute.ray_executor import run_ray
+from bench.api import EXECUTORS
+from bench.api import execute as execute_runs
 from bench.execute.suites import SUITES
+from bench.grid import SETTINGS, grid, grid_from_file, parse_assignments, settings_of, typed
 from bench.models import MODELS
-from bench.run.config import RunConfig, resolve_device
-from tasks.base import TASKS, parse_variant_value
+from bench.run.config import RunConfig
 
-EXECUTORS = ("local", "ray")
-DEFAULTS = RunConfig(task="-", model="-")
+DEFAULT_OUT = "results/runs-local"  # git-ignored: a user's runs never dirty the clone
+FLAGS = ("budget_params", "steps", "batch_size", "lr", "device")  # settings with their own flag
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("--suite", help=f"a named suite ({', '.join(SUITES.names())})")
     parser.add_argument("--task", help="one task (with --variant, --model)")
+    parser.add_argument("--config", metavar="FILE",
+                        help="a grid file (TOML, or YAML/JSON): tasks x variants x models x seeds x lrs")
     parser.add_argument("--variant", action="append", default=[], metavar="KEY=VALUE",
                         help="a task variant knob, repeatable")
     parser.add_argument("--model", action="append", default=[],
                         help="a model, repeatable (default: all)")
-    parser.add_argument("--seeds", default="0", help="comma-separated seeds, e.g. 0,1,2")
-    parser.add_argument("--budget-params", type=int, help="params_core target")
-    parser.add_argument("--steps", type=int, help="training steps")
-    parser.add_argument("--batch-size", type=int)
-    parser.add_argument("--lr", type=float)
+    parser.add_argument("--seeds", default=None, help="comma-separated seeds, e.g. 0,1,2 (default 0)")
+    parser.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
+                        help=f"any run setting, repeatable: {', '.join(SETTINGS)}")
+    parser.add_argument("--budget-params", type=typed("budget_params"), help="params_core target (1e5 works)")
+    parser.add_argument("--steps", type=typed("steps"), help="training steps (the cap)")
+    parser.add_argument("--batch-size", type=typed("batch_size"))
+    parser.add_argument("--lr", type=typed("lr"))
     parser.add_argument("--device", default=None, help="auto, cpu or cuda (suite default if omitted)")
-    parser.add_argument("--out", default="results/runs-local", help="result folder")
+    parser.add_argument("--out", default=DEFAULT_OUT, help=f"result folder (default {DEFAULT_OUT}, git-ignored)")
     parser.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: torch's choice)")
-    parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars (lines still print)")
     parser.add_argument("--deterministic", action="store_true",
-                        help="deterministic kernels (see bench/determinism.py)")
+                        help="deterministic kernels (see bench/run/determinism.py)")
+    parser.add_argument("--checkpoints", action="store_true",
+                        help="save each run's best weights to OUT/checkpoints/<run_id>.safetensors")
+    parser.add_argument("--tensorboard", metavar="DIR", default=None,
+                        help="write TensorBoard event files under DIR (needs the tensorboard extra)")
+    parser.add_argument("--wandb", metavar="PROJECT", nargs="?", const=True, default=None,
+                        help="log to Weights & Biases (needs the wandb extra; WANDB_MODE=offline works offline)")
     add_executor_arguments(parser)
+
 
 def _positive(text: str) -> int:
     try:
@@ -61,21 +84,15 @@ def add_executor_arguments(parser) -> None:
 
 
 def execute(runs: list[RunConfig], out: Path, args) -> dict[str, int]:
-    """Dispatch to the executor the flags ask for (see add_executor_arguments)."""
-    executor = getattr(args, "executor", "local")
-    common = {"progress": not getattr(args, "no_progress", False),
-              "runs_per_gpu": getattr(args, "runs_per_gpu", 1),
-              "threads": getattr(args, "threads", 0) or 0,
-              "deterministic": bool(getattr(args, "deterministic", False))}
-    if executor == "ray":
-        if getattr(args, "jobs", 1) != 1:
-            raise ValueError("--jobs is for --executor local; Ray schedules by its CPU count")
-        return run_ray(runs, out, address=getattr(args, "address", None), **common)
-    if executor != "local":
-        raise ValueError(f"unknown executor {executor!r}; valid: {', '.join(EXECUTORS)}")
-    if getattr(args, "address", None) is not None:
-        raise ValueError("--address goes with --executor ray")
-    return run_local(runs, out, jobs=getattr(args, "jobs", 1), **common)
+    """bench.api.execute with the flags' values (flags a caller's namespace lacks take defaults)."""
+    return execute_runs(runs, out, executor=getattr(args, "executor", "local"),
+                        jobs=getattr(args, "jobs", 1), runs_per_gpu=getattr(args, "runs_per_gpu", 1),
+                        threads=getattr(args, "threads", 0) or 0,
+                        deterministic=bool(getattr(args, "deterministic", False)),
+                        address=getattr(args, "address", None),
+                        progress=not getattr(args, "no_progress", False),
+                        checkpoints=bool(getattr(args, "checkpoints", False)),
+                        tensorboard=getattr(args, "tensorboard", None), wandb=getattr(args, "wandb", None))
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -88,42 +105,51 @@ def parse_seeds(text: str) -> list[int]:
     return seeds
 
 
+def overrides_of(args) -> dict:
+    """--set KEY=VALUE, then the dedicated flags; a key given both ways must agree."""
+    settings = parse_assignments(args.settings)
+    for key in FLAGS:
+        value = getattr(args, key, None)
+        if value is None:
+            continue
+        if key in settings and settings[key] != value:
+            raise ValueError(f"{key} given twice: --set {key}={settings[key]} and --{key.replace('_', '-')} {value}")
+        settings[key] = value
+    return settings
+
+
 def configs_from_args(args) -> list[RunConfig]:
     """Every run the arguments ask for; raises ValueError on any bad input, before any work."""
-    overrides = {key: value for key, value in (("budget_params", args.budget_params),
-                                                ("steps", args.steps), ("batch_size", args.batch_size),
-                                                ("lr", args.lr)) if value is not None}
-    if args.device is not None:
-        overrides["device"] = resolve_device(args.device)
+    overrides = overrides_of(args)
     for model in args.model:
         MODELS[model]  # noqa: B018 - loud lookup
-    if args.suite and args.task:
-        raise ValueError("give --suite or --task, not both")
+    if sum(bool(x) for x in (args.suite, args.task, args.config)) != 1:
+        raise ValueError("give one of --suite NAME, --task NAME or --config FILE")
+    if args.config:
+        if args.variant or args.model or args.seeds is not None:
+            raise ValueError("--config FILE holds the variants, models and seeds; give settings only (--set)")
+        return grid_from_file(args.config, overrides)
+    seeds = parse_seeds(args.seeds) if args.seeds is not None else None
     if args.suite:
         if args.variant:
             raise ValueError("--variant goes with --task, not --suite")
         runs = SUITES[args.suite].runs()
         if args.model:
             runs = [c for c in runs if c.model in args.model]
-        if args.seeds != "0":
-            seeds = parse_seeds(args.seeds)
+        if seeds is not None:
             runs = [c.replace(seed=s) for c in runs if c.seed == runs[0].seed for s in seeds]
-        return [c.replace(**overrides) for c in runs]
-    if not args.task:
-        raise ValueError("give --suite NAME or --task NAME")
-    task = TASKS[args.task]
+        typed = settings_of(overrides)  # a suite keeps its own device unless --device is given
+        return [c.replace(**typed) for c in runs]
     variant = {}
     for item in args.variant:
-        if "=" not in item:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            from tasks.base import TASKS
+
             raise ValueError(f"--variant wants KEY=VALUE, got {item!r}; "
-                             f"valid keys: {', '.join(sorted(task.defaults))}")
-        key, raw = item.split("=", 1)
-        variant[key] = parse_variant_value(task, key, raw)
-    resolved = task.variant(variant)
-    models = args.model or list(MODELS)
-    overrides.setdefault("device", resolve_device("auto"))
-    return [RunConfig(task=args.task, model=m, variant=resolved, seed=s, **overrides)
-            for m in models for s in parse_seeds(args.seeds)]
+                             f"valid keys: {', '.join(sorted(TASKS[args.task].defaults))}")
+        variant[key] = raw
+    return grid(args.task, variant, args.model or None, seeds or [0], None, overrides)
 
 
 def main(args) -> int:

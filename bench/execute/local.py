@@ -27,12 +27,14 @@ import time
 from concurrent.futures import CancelledError, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import Sequence
 
 import torch
 from tqdm import tqdm
 
-from bench.execute.plan import Tally, cpu_count, pending, validate_runs
+from bench.execute.plan import RunHooks, Tally, cpu_count, pending, validate_runs
 from bench.execute.store import open_store, rebuild
+from bench.plugins import load_plugins
 from bench.run.config import RunConfig
 from bench.run.determinism import set_determinism
 from bench.run.loop import train_run
@@ -45,8 +47,10 @@ def _watch_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _init_worker(threads: int, deterministic: bool, device: str, counter, n_gpus: int) -> None:
+def _init_worker(threads: int, deterministic: bool, device: str, counter, n_gpus: int,
+                 plugins: Sequence[str] = ()) -> None:
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    load_plugins(plugins)  # the parent's --import plugins (and installed ones): same models, tasks
     torch.set_num_threads(threads)
     set_determinism(deterministic, device)
     if n_gpus:
@@ -56,13 +60,16 @@ def _init_worker(threads: int, deterministic: bool, device: str, counter, n_gpus
 
 
 def run_local(runs: list[RunConfig], out: Path, progress: bool = True, *, jobs: int = 1,
-              runs_per_gpu: int = 1, threads: int = 0, deterministic: bool = False) -> dict[str, int]:
+              runs_per_gpu: int = 1, threads: int = 0, deterministic: bool = False,
+              hooks: RunHooks | None = None, plugins: Sequence[str] = ()) -> dict[str, int]:
     """Run what is not finished yet; returns counts (asked, skipped, ok, diverged).
 
     jobs=1 and runs_per_gpu=1 train in this process; otherwise a spawned pool of
     max(jobs, runs_per_gpu x GPUs) workers. threads=0: torch's choice in-process,
     max(1, cpus // workers) in a pool. A script calling this with a pool needs the
     ``if __name__ == "__main__":`` guard (spawn); ``python -m bench`` is safe.
+    hooks (plan.RunHooks): progress, finished-run lines, checkpoints; plugins: modules each
+    pool worker imports first (bench.plugins.loaded() in the parent).
     """
     if jobs < 1 or runs_per_gpu < 1 or threads < 0:
         raise ValueError(f"need jobs >= 1, runs_per_gpu >= 1, threads >= 0; "
@@ -71,7 +78,7 @@ def run_local(runs: list[RunConfig], out: Path, progress: bool = True, *, jobs: 
     validate_runs(runs)
     open_store(out)
     todo = pending(runs, out)
-    tally = Tally(runs, todo, out)
+    tally = Tally(runs, todo, out, hooks)
     device = "cuda" if any(c.device == "cuda" for c in todo) else "cpu"
     n_gpus = torch.cuda.device_count() if device == "cuda" else 0
     workers = max(jobs, runs_per_gpu * n_gpus)
@@ -83,16 +90,18 @@ def run_local(runs: list[RunConfig], out: Path, progress: bool = True, *, jobs: 
             set_determinism(True, device)
         for config in todo:
             bar.set_postfix_str(f"{config.task} {config.model} seed={config.seed}")
-            tally.add(train_run(config))
+            tally.add(train_run(config, on_eval=hooks.start(config) if hooks else None,
+                                checkpoint=hooks.checkpoint(config) if hooks else None))
             bar.update()
     else:
         context = multiprocessing.get_context("spawn")
         threads = threads or max(1, cpu_count() // workers)
         counter = context.Value("i", 0)
         pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                                   initargs=(threads, deterministic, device, counter, n_gpus))
+                                   initargs=(threads, deterministic, device, counter, n_gpus, tuple(plugins)))
         try:
-            _collect({pool.submit(train_run, config): config for config in todo}, tally, bar)
+            _collect({pool.submit(train_run, config, checkpoint=hooks.checkpoint(config) if hooks else None): config
+                      for config in todo}, tally, bar)
         except BaseException:  # Ctrl-C or a failed run: drop the queue, stop this pool's workers
             workers_now = list((getattr(pool, "_processes", None) or {}).values())
             pool.shutdown(wait=False, cancel_futures=True)

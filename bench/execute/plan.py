@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Protocol
 
 import torch
 from tqdm import tqdm
@@ -14,7 +14,7 @@ from bench.run.budget import solve
 from bench.run.config import RunConfig
 from tasks.base import TASKS
 
-TIMING_METRICS = ("wall_s", "train_tokens_per_s")  # differ between identical runs
+TIMING_METRICS = ("wall_s", "train_tokens_per_s", "run_tokens_per_s")  # differ between identical runs
 
 
 def pending(runs: list[RunConfig], out: Path) -> list[RunConfig]:
@@ -42,16 +42,33 @@ def cpu_count() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-class Tally:
-    """Writes each finished record at once and counts it."""
+class RunHooks(Protocol):
+    """What a caller watches or keeps of each run (bench/watch.py implements it); optional.
 
-    def __init__(self, runs: list[RunConfig], todo: list[RunConfig], out: Path):
-        self.out = out
+    start: the run's on_eval callback (bench.run.loop.train_run), for runs trained in this
+    process only (a pool's workers report finished records alone); checkpoint: where to save
+    its best weights, or None; finish: called with every finished record, any executor."""
+
+    def start(self, config: RunConfig) -> Callable[[dict[str, Any]], None] | None: ...
+
+    def checkpoint(self, config: RunConfig) -> Path | None: ...
+
+    def finish(self, record: dict[str, Any]) -> None: ...
+
+
+class Tally:
+    """Writes each finished record at once, counts it, and tells the hooks."""
+
+    def __init__(self, runs: list[RunConfig], todo: list[RunConfig], out: Path,
+                 hooks: RunHooks | None = None):
+        self.out, self.hooks = out, hooks
         self.counts = {"asked": len(runs), "skipped": len(runs) - len(todo), "ok": 0, "diverged": 0}
 
     def add(self, record: dict[str, Any]) -> None:
         write_run(self.out, record)
         self.counts[record["status"]] += 1
-        if record["status"] == "diverged":
+        if self.hooks is not None:
+            self.hooks.finish(record)  # its line says "diverged" too
+        elif record["status"] == "diverged":
             c = record["config"]
             tqdm.write(f"diverged: {c['task']} {c['model']} seed={c['seed']} lr={c['lr']}")

@@ -10,7 +10,7 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-from bench.execute.plan import Tally, pending, validate_runs
+from bench.execute.plan import RunHooks, Tally, pending, validate_runs
 from bench.execute.store import open_store, rebuild
 from bench.run.config import RunConfig
 from bench.run.determinism import set_determinism
@@ -24,7 +24,8 @@ def _ray_train(config: RunConfig, threads: int, deterministic: bool) -> dict[str
 
 
 def run_ray(runs: list[RunConfig], out: Path, progress: bool = True, *, address: str | None = None,
-            runs_per_gpu: int = 1, threads: int = 0, deterministic: bool = False) -> dict[str, int]:
+            runs_per_gpu: int = 1, threads: int = 0, deterministic: bool = False,
+            hooks: RunHooks | None = None) -> dict[str, int]:
     """Each pending run a Ray task (threads CPUs, default 1; 1/runs_per_gpu GPU for cuda
     runs). Uses a running ray.init() if there is one, else starts or joins `address`."""
     try:
@@ -37,7 +38,7 @@ def run_ray(runs: list[RunConfig], out: Path, progress: bool = True, *, address:
     validate_runs(runs)
     open_store(out)
     todo = pending(runs, out)
-    tally = Tally(runs, todo, out)
+    tally = Tally(runs, todo, out, hooks)
     started = False
     if todo and not ray.is_initialized():
         import bench

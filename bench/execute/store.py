@@ -7,6 +7,7 @@ Layout of DIR:
   rebuildable from runs/ (a corrupt run file is named in one warning and skipped);
 - ``store.json``: the store version; a folder of another version is refused untouched;
 - ``speed.csv``, ``gradflow.csv``, ``structure.csv``: the probes' tidy rows, when present;
+- ``checkpoints/<run_id>.safetensors``: best weights, when a run was asked to keep them;
 - ``.lock``: serializes table rebuilds across processes (``filelock``: every OS).
 
 Run ids are content hashes (bench.run.config: config + task version + harness code hash),
@@ -213,3 +214,7 @@ def write_probe(out: Path, name: str, frame: pd.DataFrame) -> Path:
 
 def record_path(out: Path, run_id: str) -> Path:
     return Path(out) / "runs" / f"{run_id}.json"
+
+
+def checkpoint_path(out: Path, run_id: str) -> Path:
+    return Path(out) / "checkpoints" / f"{run_id}.safetensors"

@@ -3,8 +3,9 @@
 On CUDA these are cuDNN kernels. Padding (always on the right) never changes a real
 position: a unidirectional recurrence is causal, so the pads after a sequence's end cannot
 reach its real states and it runs unpacked (packing costs 3-4x on CPU); the bidirectional
-model's backward direction would read the pads first, so its variable-length batches are
-packed (`pack_padded_sequence`). States at padded positions are never read.
+model's backward direction would read the pads first, so on variable-length batches it runs
+each sequence reversed within its own length (bench/models/bilstm.py: exact, tested equal
+to the packed result, ~6x faster than packing on CPU). States at padded positions are never read.
 
 Pooling for sequence classification:
 - unidirectional: the state at the last real position (it has read the whole sequence);
@@ -15,8 +16,8 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from bench.models.bilstm import BiLSTM
 from bench.models.spec import ModelSpec, register_model
 
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
@@ -28,9 +29,12 @@ class RecurrentEncoder(nn.Module):
                  bidirectional: bool = False):
         super().__init__()
         kwargs = {"nonlinearity": "tanh"} if cell == "rnn" else {}
-        self.rnn = CELLS[cell](d_in, width, num_layers=layers, batch_first=True,
-                               dropout=dropout if layers > 1 else 0.0,
-                               bidirectional=bidirectional, **kwargs)
+        if bidirectional and cell != "lstm":
+            raise ValueError(f"only the LSTM runs bidirectionally here, not {cell!r}")
+        self.rnn = (BiLSTM(d_in, width, layers, dropout) if bidirectional else
+                    CELLS[cell](d_in, width, num_layers=layers, batch_first=True,
+                                dropout=dropout if layers > 1 else 0.0, **kwargs))
+        self.lengths_on_device = True  # lengths only index on the device: no host sync per step
         self.width, self.bidirectional = width, bidirectional
         self.state_dim = width * (2 if bidirectional else 1)
         if cell in CARRY_GATE:
@@ -52,13 +56,18 @@ class RecurrentEncoder(nn.Module):
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
         """x (B, T, D), lengths (B,) on CPU or None when every sequence is full -> (B, T, S)."""
-        if lengths is None or not self.bidirectional:
-            out, _ = self.rnn(x)
-            return out
-        packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        out, _ = self.rnn(packed)
-        out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
+        if self.bidirectional:
+            return self.rnn(x, lengths)  # (B, T, 2W), zeros at pads
+        out, _ = self.rnn(x)
         return out
+
+    def implementation(self, device: str) -> str:
+        """What runs (the speed probe's `implementation` column)."""
+        name = "nn.LSTM" if self.bidirectional else f"nn.{type(self.rnn).__name__}"
+        kernel = f"cuDNN {name}" if device == "cuda" else f"torch {name} (CPU)"
+        if self.bidirectional:
+            kernel += " bidirectional; ragged: per-direction, length-reversed"
+        return kernel
 
     def pool(self, states: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
         """states (B, T, S), last (B,) index of the last real position -> (B, S)."""

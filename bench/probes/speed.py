@@ -18,7 +18,8 @@ Metrics (value = median over `repeats` timed calls after `warmup` untimed ones; 
   based on CPU (bench/probes/timing.py says how each is measured);
 - sequential_depth: dependent steps per sequence, by family: recurrent length*layers (one step
   per token per layer; a bidirectional layer runs its directions side by side), attention
-  `layers`, recurrent-scan ceil(log2 length)*layers (a parallel scan's depth). It counts the
+  `layers`, recurrent-scan: the depth of the scan that runs (the encoder says: length*layers for
+  the sequential CPU scan, ceil(log2 length)*layers for a log-depth one). It counts the
   algorithm's steps, not the kernel's (a chunked CPU scan walks its chunks in order);
 - achieved_flops: model FLOPs of one training step (3 x forward; forward = 2 x matrix weights
   per token, plus 4*batch*length^2*width per attention layer, counted dense even when causal)
@@ -138,17 +139,12 @@ class _Spec:
 
 def implementation(name: str, encoder: torch.nn.Module, device: str, compiled: bool = False) -> str:
     """A short name for the code that runs, e.g. 'cuDNN nn.LSTM' or 'log-space scan (eager)'."""
-    family = MODELS[name].family
-    if family == "recurrent":
-        cell = type(encoder.rnn).__name__
-        text = f"cuDNN nn.{cell}" if device == "cuda" else f"torch nn.{cell} (CPU)"
-        text += " bidirectional" if encoder.bidirectional else ""
-    elif family == "attention":
+    if hasattr(encoder, "implementation"):
+        text = encoder.implementation(device)
+    elif MODELS[name].family == "attention":
         text = "BertEncoder SDPA" + (" causal" if encoder.causal else "")
-    elif family == "recurrent-scan":
-        return encoder.implementation(device) + (" + torch.compile" if compiled else "")
     else:
-        text = f"{type(encoder).__name__} ({family})"
+        text = f"{type(encoder).__name__} ({MODELS[name].family})"
     return text + (" + torch.compile" if compiled else "")
 
 
@@ -246,7 +242,8 @@ def measure_cell(model: SequenceModel, config: SpeedConfig, length: int, batch: 
         results.update(failed(["infer_latency_ms", "infer_tokens_per_s"], "too_slow"))
     else:
         results.update(guarded(infer_phase, ["infer_latency_ms", "infer_tokens_per_s"]))
-    depth = sequential_depth(MODELS[name].family, length, config.layers)
+    depth = (model.encoder.sequential_depth(config.device, length) if hasattr(model.encoder, "sequential_depth")
+             else sequential_depth(MODELS[name].family, length, config.layers))
     if depth is not None:
         results["sequential_depth"] = exact(depth)
     return results

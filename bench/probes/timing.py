@@ -3,8 +3,8 @@ the device's name, and out-of-memory / too-slow guards.
 
 - CUDA: CUDA events around each call; peak memory = torch.cuda.max_memory_allocated over one
   step (allocator-based: weights, gradients, optimizer state, activations).
-- CPU: torch.utils.benchmark.Timer (timeit(1) per repeat; it runs two untimed calls of its
-  own before each timed one, so CPU warm-up is >= 2); peak memory = the process's peak
+- CPU: time.perf_counter around each call, after `warmup` untimed calls (torch's CPU ops are
+  synchronous, so the wall time of the call is the step's time); peak memory = the process's peak
   resident set during one step minus its resident set before it, sampled every millisecond
   from /proc/self/statm (Linux only: elsewhere no CPU memory row is written). Resident-set
   based: it counts what the step newly touched, which the allocator may keep for reuse.
@@ -57,12 +57,14 @@ def time_calls(fn: Callable[[], object], device: torch.device, repeats: int, war
             end.synchronize()
             times.append(begin.elapsed_time(end) / 1e3)
         return times
-    from torch.utils.benchmark import Timer
-
-    for _ in range(warmup - 2):  # Timer.timeit makes two untimed calls before each timed one
+    for _ in range(warmup):
         fn()
-    timer = Timer(stmt="fn()", globals={"fn": fn}, num_threads=torch.get_num_threads())
-    return [timer.timeit(number=1).times[0] for _ in range(repeats)]
+    times = []
+    for _ in range(repeats):
+        begin = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - begin)
+    return times
 
 
 def summary_stats(samples: list[float]) -> dict[str, float]:

@@ -38,8 +38,13 @@ def test_recall_baseline_is_the_key_blind_guess():
     assert data.baselines["no_memory_baseline"] < data.trivial_baseline
 
 
-def test_recall_with_one_pair_has_nothing_but_memory_to_test():
-    assert build("recall", n_train=20, n_val=5, n_test=50, n_pairs=1).trivial_baseline == 1.0
+def test_recall_with_one_pair_is_a_memory_task_with_the_no_memory_baseline():
+    """One pair: the key is redundant (the key-blind guess would score 1.0); the baseline is
+    the best guess without memory, the most frequent training value scored on test."""
+    data = build("recall", n_train=400, n_val=5, n_test=300, n_pairs=1)
+    guess = int(torch.bincount(data.train.targets[:, 0]).argmax())
+    assert data.trivial_baseline == (data.test.targets[:, 0] == guess).float().mean().item()
+    assert data.trivial_baseline == data.baselines["no_memory_baseline"] < 0.25
 
 
 def test_constant_guess_and_bigram_baselines_by_hand():

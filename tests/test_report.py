@@ -200,6 +200,34 @@ def test_compare_lists_the_cells_that_moved():
     assert (result.loc[result["model"] == "mingru", "status"] == NEW_ONLY).all()
 
 
+def test_compare_explains_every_cell_that_is_not_identical():
+    """A rerun whose cells differ names what differs between the two environments (threads,
+    CPU, torch, harness code); identical cells need no explanation; an unchanged environment
+    that still differs is called nondeterminism."""
+    table = pd.read_csv(FIXTURE)
+    cells = table[table["metric"] == "test_accuracy"][["task", "variant", "model", "budget_params"]]
+    cells = cells.drop_duplicates()
+
+    def records(threads: int, code: str) -> list[dict]:
+        return [{"config": {"task": c.task, "variant": dict(p.split("=", 1) for p in str(c.variant).split(",") if p),
+                            "model": c.model, "budget_params": int(c.budget_params)},
+                 "environment": {"device_name": "cpu x", "threads": threads, "torch": "2.13.0",
+                                 "harness_code": code}} for c in cells.itertuples()]
+
+    hit = (table["model"] == "lstm") & (table["metric"] == "test_accuracy")
+    shifted = table.copy()
+    shifted.loc[hit, "value"] += 0.001
+    result = compare(shifted, table, records(2, "abc"), records(1, "abc"))
+    lstm = result[result["model"] == "lstm"]
+    assert (~lstm["identical"]).all() and lstm["why"].str.contains("threads 1 -> 2").all()
+    others = result[result["model"] != "lstm"]
+    assert others["identical"].all() and (others["why"] == "").all()
+    again = compare(shifted, table, records(1, "abc"), records(1, "abc"))
+    assert again.loc[again["model"] == "lstm", "why"].str.contains("nondeterminism").all()
+    code = compare(shifted, table, records(1, "def"), records(1, "abc"))
+    assert code.loc[code["model"] == "lstm", "why"].str.contains("harness_code abc -> def").all()
+
+
 def test_speedup_over_is_the_one_definition():
     row = lambda m, metric, v, length=8, **kw: {"model": m, "implementation": "x", "device": "cpu",  # noqa: E731
                                                 "dtype": "fp32", "budget_params": 5000, "length": length,

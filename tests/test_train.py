@@ -105,3 +105,9 @@ def test_converged_rule():
     assert not converged(4, 0.3, patience=5, output="token")
     assert converged(0, 1.0, patience=5, output="token")  # perfect: nothing left to learn
     assert not converged(0, 1.0, patience=5, output="regression")  # MSE can still fall
+
+
+def test_no_early_stop_before_min_steps(tiny_config):
+    config = tiny_config("lstm", variant={"distance": 1, "n_pairs": 1, "n_train": 500, "n_val": 50, "n_test": 50},
+                         steps=200, eval_every=10, patience=1, min_steps=150, lr=1e-2, budget_params=10_000)
+    assert train_run(config)["metrics"]["steps_done"] >= 150

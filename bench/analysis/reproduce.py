@@ -1,16 +1,21 @@
-"""Reproduction check: does a new result table land inside the committed one's intervals?
+"""Reproduction check: does a new result table land inside the committed one's intervals,
+and when a cell differs, why?
 
-`compare(table_new, table_committed)` takes two tidy result tables (results.csv frames, loaded
-by the store in bench/commands),
-applies the report's LR selection to each, and says per cell (task, variant, model,
-budget_params) whether the new mean test accuracy falls inside the committed 95% CI. With
-one committed seed there is no interval: the new mean must be within ±MARGIN (0.1).
+`compare(table_new, table_committed, records_new, records_committed)` takes two tidy result
+tables (results.csv frames, loaded by the store in bench/commands) and, optionally, their
+run records; applies the report's LR selection to each, and says per cell (task, variant,
+model, budget_params) whether the new mean test accuracy falls inside the committed 95% CI
+(one committed seed: within ±MARGIN), whether it is identical to the digit, and, for every
+cell that is not identical, what differs between the two environments that produced it:
+CPU or GPU model, torch threads, torch version, harness code (the hash in every run id).
+Same everything and still different means nondeterminism: named as such.
 """
 from __future__ import annotations
 
 import pandas as pd
 
 from bench.analysis.tables import CELL, latest_versions, select_lr, summarize, wide_runs
+from bench.analysis.variants import variant_label
 
 MARGIN = 0.1  # with one committed seed (no interval), a new mean within ±0.1 counts as the same
 KEEP, MOVED, NEW_ONLY, MISSING = "within", "moved", "new only", "missing in new"
@@ -22,9 +27,37 @@ def _cells(table: pd.DataFrame) -> pd.DataFrame:
     return summarize(selected) if not selected.empty else pd.DataFrame(columns=CELL)
 
 
-def compare(table_new: pd.DataFrame, table_committed: pd.DataFrame) -> pd.DataFrame:
-    """One row per cell of either table: committed mean and interval, new mean, and the
-    status `within` / `moved` / `new only` / `missing in new`."""
+ENVIRONMENT = ("device_name", "threads", "torch", "harness_code")  # what can make a rerun differ
+
+
+def environments(records: list[dict] | None) -> pd.DataFrame:
+    """Per cell, the environments its runs were computed in: one row per (cell, environment)."""
+    rows = []
+    for record in records or []:
+        config, env = record["config"], record.get("environment", {})
+        rows.append({"task": config["task"], "variant": variant_label(config["variant"]),
+                     "model": config["model"], "budget_params": config["budget_params"],
+                     **{k: str(env.get(k, "unknown")) for k in ENVIRONMENT}})
+    return pd.DataFrame(rows, columns=CELL + list(ENVIRONMENT)).drop_duplicates()
+
+
+def why_different(new_env: pd.DataFrame, old_env: pd.DataFrame) -> str:
+    """What differs between the environments of one cell's new and committed runs."""
+    if new_env.empty or old_env.empty:
+        return "no run records on one side: environment unknown"
+    changes = []
+    for key in ENVIRONMENT:
+        a, b = sorted(set(old_env[key])), sorted(set(new_env[key]))
+        if a != b:
+            changes.append(f"{key} {'/'.join(a)} -> {'/'.join(b)}")
+    return "; ".join(changes) if changes else "same CPU, threads, torch and harness code: nondeterminism"
+
+
+def compare(table_new: pd.DataFrame, table_committed: pd.DataFrame, records_new: list[dict] | None = None,
+            records_committed: list[dict] | None = None) -> pd.DataFrame:
+    """One row per cell of either table: committed mean and interval, new mean, the status
+    `within` / `moved` / `new only` / `missing in new`, `identical` (to the digit) and `why`
+    (for a cell that is not identical: what differs between the two environments)."""
     new, old = _cells(table_new), _cells(table_committed)
     merged = old.merge(new, on=CELL, how="outer", suffixes=("_committed", "_new"), indicator=True)
     rows = []
@@ -49,9 +82,29 @@ def compare(table_new: pd.DataFrame, table_committed: pd.DataFrame) -> pd.DataFr
                     "new": mean_new, "n_new": n_new, "status": status})
         rows.append(out)
     columns = CELL + ["committed", "low", "high", "n_committed", "new", "n_new", "status"]
-    return pd.DataFrame(rows, columns=columns)
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["identical"] = frame["committed"] == frame["new"]
+    env_new, env_old = environments(records_new), environments(records_committed)
+    frame["why"] = [
+        "" if same or status in (NEW_ONLY, MISSING)
+        else why_different(_of(env_new, row), _of(env_old, row))
+        for same, status, row in zip(frame["identical"], frame["status"], frame[CELL].to_dict("records"),
+                                     strict=True)]
+    return frame
+
+
+def _of(env: pd.DataFrame, cell: dict) -> pd.DataFrame:
+    mask = pd.Series(True, index=env.index)
+    for key, value in cell.items():
+        mask &= env[key].astype(str) == str(value)
+    return env[mask]
 
 
 def moved(comparison: pd.DataFrame) -> pd.DataFrame:
     """Only the cells that moved or are missing."""
     return comparison[comparison["status"].isin([MOVED, MISSING])]
+
+
+def differing(comparison: pd.DataFrame) -> pd.DataFrame:
+    """Every cell on both sides that is not identical to the digit (moved or within)."""
+    return comparison[comparison["status"].isin([MOVED, KEEP]) & ~comparison["identical"]]

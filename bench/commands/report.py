@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.analysis.reproduce import compare, moved
+from bench.analysis.reproduce import compare, differing, moved
 from bench.execute.store import load_runs, load_table, read_probe
 from bench.models import MODELS
 from bench.probes.structure import structural_params
@@ -38,8 +38,10 @@ def write(folder: str | Path, compare: str | Path | None = None, formats=("md", 
     if compare is not None and not Path(compare).is_dir():
         raise ValueError(f"--compare folder {compare} does not exist")
     committed = load_table(Path(compare)) if compare is not None else None
+    committed_records = load_runs(Path(compare)) if compare is not None else None
     return write_report(out, load_table(out), load_runs(out), read_probe(out, "speed.csv"),
                         read_probe(out, "gradflow.csv"), structural_params(), compare_table=committed,
+                        compare_records=committed_records,
                         formats=formats, plots=plots, order=tuple(MODELS), compare_label=f"`{compare}`")
 
 
@@ -48,10 +50,15 @@ def main(args) -> int:
     path = write(args.dir, args.compare, formats, plots=not args.no_plots)
     print(f"wrote {path}" + (f" (and {', '.join(f for f in formats if f != 'md')})" if len(formats) > 1 else ""))
     if args.compare is not None:
-        changed = moved(compare(load_table(Path(args.dir)), load_table(Path(args.compare))))
-        for row in changed.itertuples(index=False):
-            print(f"moved: {row.task} [{row.variant}] {row.model}: {row.new} vs committed "
-                  f"{row.committed} [{row.low}, {row.high}] ({row.status})")
-        print(f"{len(changed)} cells moved against {args.compare}")
+        mine, theirs = Path(args.dir), Path(args.compare)
+        comparison = compare(load_table(mine), load_table(theirs), load_runs(mine, warn=False),
+                             load_runs(theirs, warn=False))
+        for row in differing(comparison).itertuples(index=False):
+            print(f"{row.status}: {row.task} [{row.variant}] {row.model}: {row.new:.4f} vs committed "
+                  f"{row.committed:.4f} [{row.low:.4f}, {row.high:.4f}]; differs in: {row.why}")
+        changed = moved(comparison)
+        same = int(comparison["identical"].sum())
+        print(f"{same} of {len(comparison)} cells identical to the digit, {len(changed)} moved or missing "
+              f"against {args.compare}")
         return 1 if len(changed) else 0
     return 0

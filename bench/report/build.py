@@ -38,7 +38,8 @@ def write_report(out: Path, table: pd.DataFrame, records: list[dict[str, Any]] |
                  speed: pd.DataFrame | None = None, gradflow: pd.DataFrame | None = None,
                  structure: pd.DataFrame | None = None, compare_table: pd.DataFrame | None = None,
                  formats: Sequence[str] = ("md", "csv"), plots: bool = True, order: Sequence[str] = (),
-                 compare_label: str = "the committed results") -> Path:
+                 compare_label: str = "the committed results",
+                 compare_records: list[dict[str, Any]] | None = None) -> Path:
     """Analyze and write the report of folder `out`; returns the path of the first format
     written (report.md when md is asked for). `order`: model display order (the registry's)."""
     formats = check_formats(formats)
@@ -47,7 +48,9 @@ def write_report(out: Path, table: pd.DataFrame, records: list[dict[str, Any]] |
     result = analyze(table, records, speed, gradflow, structure, order)
     written = []
     if "md" in formats:
-        written.append(_write_markdown(out, result, table, bool(records), plots, compare_table, compare_label))
+        comparison = (compare(table, compare_table, records, compare_records)
+                      if compare_table is not None else None)
+        written.append(_write_markdown(out, result, bool(records), plots, comparison, compare_label))
     if "csv" in formats:
         written.append(write_summary_csv(result, out / "summary.csv"))
     if "latex" in formats:
@@ -55,8 +58,8 @@ def write_report(out: Path, table: pd.DataFrame, records: list[dict[str, Any]] |
     return written[0]
 
 
-def _write_markdown(out: Path, result: Analysis, table: pd.DataFrame, has_records: bool, plots: bool,
-                    compare_table: pd.DataFrame | None, compare_label: str) -> Path:
+def _write_markdown(out: Path, result: Analysis, has_records: bool, plots: bool,
+                    comparison: pd.DataFrame | None, compare_label: str) -> Path:
     lines = [f"# Benchmark report: `{out}`", "",
              f"Generated {_dt.datetime.now().strftime('%Y-%m-%d %H:%M')} by `python -m bench report` "
              "from the files in this folder; every number and verdict below is computed by code "
@@ -74,12 +77,14 @@ def _write_markdown(out: Path, result: Analysis, table: pd.DataFrame, has_record
     lines += figure_lines(out, result, "speed") if plots else []
     lines += gradflow_section(result)
     lines += figure_lines(out, result, "gradflow") if plots else []
-    if compare_table is not None:
-        moved = compare(table, compare_table)
+    if comparison is not None:
+        same = int(comparison["identical"].sum())
         lines += [f"## Reproduction check against {compare_label}", "",
-                  "Per cell: does this folder's mean test accuracy fall inside the other folder's "
-                  "95% CI (n=1 there: within ±0.1)? Cells that moved are marked.", "",
-                  markdown(moved), ""]
+                  f"{same} of {len(comparison)} cells identical to the digit. Per cell: does this "
+                  "folder's mean test accuracy fall inside the other folder's 95% CI (n=1 there: "
+                  "within ±0.1)? `why`: for a cell that is not identical, what differs between the "
+                  "environments that computed the two (CPU, threads, torch, harness code).", "",
+                  markdown(comparison), ""]
     path = out / "report.md"
     path.write_text("\n".join(lines))
     return path

@@ -37,6 +37,7 @@ class RunConfig:
     clip_norm: float = 1.0
     eval_every: int = 100  # steps between validations (best-on-validation is kept)
     patience: int = 5  # early stopping: validations in a row without a new best
+    min_steps: int = 0  # never stop early before this step (long tasks plateau before they learn)
     device: str = "cpu"  # resolved: "cpu" or "cuda"
 
     def __post_init__(self) -> None:
@@ -51,6 +52,8 @@ class RunConfig:
                 raise ValueError(f"config {name} must be >= 1, got {getattr(self, name)}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"config dropout must be in [0, 1), got {self.dropout}")
+        if not 0 <= self.min_steps <= self.steps:
+            raise ValueError(f"config min_steps must be in [0, steps], got {self.min_steps}")
         if self.lr <= 0:
             raise ValueError(f"config lr must be > 0, got {self.lr}")
         if self.device not in ("cpu", "cuda"):

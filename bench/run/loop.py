@@ -26,6 +26,7 @@ import torch
 from bench.models import MODELS, count
 from bench.run.config import RunConfig
 from bench.run.step import DeviceSplit, build_model, evaluate, make_optimizer, train_step
+from bench.run.version import code_hash
 from tasks.base import TASKS, TaskData
 
 
@@ -50,10 +51,22 @@ def environment(device: torch.device) -> dict[str, Any]:
                                 text=True, timeout=5).stdout.strip() or "unknown"
     except (OSError, subprocess.SubprocessError):
         commit = "unknown"
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine()
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_name()
     return {"torch": torch.__version__, "python": platform.python_version(), "device": device.type,
             "device_name": name, "threads": torch.get_num_threads(), "git_commit": commit,
+            "harness_code": code_hash(),
             "cudnn": torch.backends.cudnn.version() if device.type == "cuda" else None}
+
+
+def cpu_name() -> str:
+    """The CPU's marketing name (Linux /proc/cpuinfo), else what platform knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def _sync(device: torch.device) -> None:
@@ -73,9 +86,9 @@ def train_run(config: RunConfig, data: TaskData | None = None, return_model: boo
     """Train and evaluate one run; returns its record (config, environment, curve, metrics),
     and with return_model also the model holding its best-on-validation weights.
 
-    Early stopping: validation every `eval_every` steps; the run stops when `patience`
-    evaluations in a row bring no new best (or validation accuracy is perfect), and at the
-    step cap `steps` otherwise. `converged` (1/0) says whether it stopped for the first
+    Early stopping: validation every `eval_every` steps; from step `min_steps` on, the run
+    stops when `patience` evaluations in a row bring no new best (or validation accuracy is
+    perfect), and at the step cap `steps` otherwise. `converged` (1/0) says whether it stopped for the first
     reason, or reached the cap with no new best in its last `patience` evaluations.
     on_eval(point) is called at every validation (progress bars); checkpoint: a path where
     the best weights are saved as safetensors (with the config and metrics as metadata)."""
@@ -149,7 +162,8 @@ def train_run(config: RunConfig, data: TaskData | None = None, return_model: boo
                 evals_since_best += 1
             if on_eval is not None:
                 on_eval({**curve[-1], "steps": config.steps, "best_val_accuracy": best["accuracy"]})
-            if converged(evals_since_best, best["accuracy"], config.patience, data.output):
+            if steps_done >= config.min_steps and converged(evals_since_best, best["accuracy"],
+                                                             config.patience, data.output):
                 break  # early stop: validation has stopped improving
             _sync(device)
             tick = time.perf_counter()

@@ -152,6 +152,7 @@ def test_cpu_preset_is_four_passes_to_4096():
     assert [(p.width_rule, p.batch_kind, p.threads) for p in passes] == [
         ("params", "full", 2), ("params", "full", 1), ("width", "full", 2), ("params", "ragged", 2)]
     assert passes[0].lengths == (64, 128, 256, 512, 1024, 2048, 4096) and passes[0].batches == (32,)
+    assert all(p.lengths == (64, 256, 1024) for p in passes[1:])
 
 
 def test_cli_writes_and_merges_speed_csv(tmp_path, capsys):

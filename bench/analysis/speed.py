@@ -156,23 +156,34 @@ def speedup_ratios(speed: pd.DataFrame, baseline: str = "lstm") -> pd.DataFrame:
 
 
 def harness_efficiency(runs: pd.DataFrame, speed: pd.DataFrame) -> pd.DataFrame:
-    """Per (model, device, length, batch, budget): the runs' end-to-end training tokens/s
-    (mean over seeds; validation time excluded) divided by the raw training-step tokens/s that
-    `bench speed` measured for the same model at the same device, length, batch and budget.
-    Near 1: the loop adds little beyond the model's own step. Empty when nothing matches."""
-    columns = ["model", "device", "length", "batch", "budget_params", "run_tokens_per_s",
-               "raw_tokens_per_s", "efficiency"]
+    """Per (model, device, threads, length, batch, budget): the runs' training tokens/s (mean
+    over seeds) divided by the raw training-step tokens/s that `bench speed` measured for the
+    same model at the same device, thread count, length, batch and budget (full batches at
+    equal parameters). Two ratios: `efficiency` end to end (run_tokens_per_s: the whole run,
+    validation included; the harness's real cost) and `efficiency_train` (training steps only,
+    validation excluded). Near 1: the loop adds little beyond the model's own step. Empty when
+    nothing matches (the runs' lengths are not among the sweep's)."""
+    columns = ["model", "device", "threads", "length", "batch", "budget_params", "run_tokens_per_s",
+               "train_tokens_per_s", "raw_tokens_per_s", "efficiency", "efficiency_train"]
     rows = ok_rows(speed) if speed is not None and not speed.empty else pd.DataFrame()
     if runs is None or runs.empty or rows.empty or "train_tokens_per_s" not in runs:
         return pd.DataFrame(columns=columns)
-    rows = rows[rows["width_rule"] == "params"]
+    rows = rows[(rows["width_rule"] == "params") & (rows["batch_kind"] == "full")]
+    runs = runs.rename(columns={"batch_size": "batch"})
+    if "run_tokens_per_s" not in runs:  # records from before the end-to-end figure existed
+        runs = runs.assign(run_tokens_per_s=float("nan"))
     keys = ["model", "device", "length", "batch", "budget_params"]
-    measured = (runs.rename(columns={"batch_size": "batch"}).dropna(subset=["train_tokens_per_s"])
-                .groupby(keys)["train_tokens_per_s"].mean().rename("run_tokens_per_s").reset_index())
+    if "threads" in runs and "threads" in rows and runs["threads"].notna().any():
+        keys.insert(2, "threads")
+    measured = (runs.dropna(subset=["train_tokens_per_s"]).groupby(keys)[["run_tokens_per_s", "train_tokens_per_s"]]
+                .mean().reset_index())
     raw = rows.groupby(keys)["value"].max().rename("raw_tokens_per_s").reset_index()
     for frame in (measured, raw):
-        for column in ("length", "batch", "budget_params"):
+        for column in ("length", "batch", "budget_params") + (("threads",) if "threads" in keys else ()):
             frame[column] = frame[column].astype(int)
     joined = measured.merge(raw, on=keys)
     joined["efficiency"] = joined["run_tokens_per_s"] / joined["raw_tokens_per_s"]
+    joined["efficiency_train"] = joined["train_tokens_per_s"] / joined["raw_tokens_per_s"]
+    if "threads" not in joined:
+        joined["threads"] = float("nan")
     return joined[columns].sort_values(keys).reset_index(drop=True)

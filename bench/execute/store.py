@@ -31,7 +31,7 @@ from bench.analysis.variants import variant_label
 
 STORE_VERSION = 2  # 2: run ids carry the harness code hash
 ID_COLUMNS = ["task", "task_version", "family", "variant", "length", "model", "seed", "lr",
-              "budget_params", "steps", "batch_size", "device", "status", "run_id"]
+              "budget_params", "steps", "batch_size", "device", "threads", "status", "run_id"]
 COLUMNS = ID_COLUMNS + ["metric", "value"]
 REQUIRED = {"run_id", "config", "status", "task_version"}  # keys every run record has
 PROBE_FILES = ("speed.csv", "gradflow.csv", "structure.csv")
@@ -130,7 +130,8 @@ def tidy_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
            "length": record.get("length"), "model": config["model"], "seed": config["seed"],
            "lr": config["lr"], "budget_params": config["budget_params"],
            "steps": config["steps"], "batch_size": config["batch_size"],
-           "device": config["device"], "status": record["status"], "run_id": record["run_id"]}
+           "device": config["device"], "threads": record.get("environment", {}).get("threads"),
+           "status": record["status"], "run_id": record["run_id"]}
     return [{**ids, "metric": name, "value": value}
             for name, value in sorted(record.get("metrics", {}).items())]
 
@@ -190,6 +191,8 @@ def load_table(out: Path) -> pd.DataFrame:
         return pd.DataFrame(columns=COLUMNS)
     table = pd.read_csv(path, dtype={"variant": str, "run_id": str, "device": str})
     missing = sorted(set(COLUMNS) - set(table.columns))
+    if missing and any((out / "runs").glob("*.json")):
+        return rebuild(out)  # a table written by an older harness: rebuilt from the records
     if missing:
         raise ValueError(f"{path} lacks columns {', '.join(missing)}")
     table["variant"] = table["variant"].fillna("")

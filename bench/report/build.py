@@ -14,6 +14,7 @@ from typing import Any, Sequence
 import pandas as pd
 
 from bench.analysis.analyze import Analysis, analyze
+from bench.analysis.answer import answer
 from bench.analysis.labels import short_variant, sort_cells, with_knob, with_x
 from bench.analysis.reproduce import compare
 from bench.report.export import write_latex, write_summary_csv
@@ -65,6 +66,7 @@ def _write_markdown(out: Path, result: Analysis, has_records: bool, plots: bool,
              "from the files in this folder; every number and verdict below is computed by code "
              "(bench/analysis, formatted by bench/report).", ""]
     lines += overview(result)
+    lines += answer_section(result)
     lines += figure_lines(out, result, "headline") if plots else []
     lines += how_to_read()
     lines += environment_section(result, has_records)
@@ -88,6 +90,17 @@ def _write_markdown(out: Path, result: Analysis, has_records: bool, plots: bool,
     path = out / "report.md"
     path.write_text("\n".join(lines))
     return path
+
+
+def answer_section(result: Analysis) -> list[str]:
+    """The answer first, in sentences computed from the tables below (see bench/analysis/answer.py);
+    the verdicts that decide each claim follow in "Claims"."""
+    lines = answer(result.summary, result.speed_ok)
+    if not lines:
+        return []
+    return ["## The answer, in short", "",
+            "Mean test accuracy over seeds at each cell's chosen learning rate (± 95% CI); the claims' "
+            "verdicts below say which of these differences survive the rules.", "", *lines, ""]
 
 
 def figure_lines(out: Path, result: Analysis, group: str) -> list[str]:

@@ -87,6 +87,11 @@ def _baseline(ax, data: pd.DataFrame) -> None:
                     xytext=(0, 3), textcoords="offset points", fontsize=8, color="grey")
 
 
+def _panels(grid, col: str | None):
+    """(panel value, axes) pairs of a FacetGrid; (None, the axes) without panels."""
+    return list(grid.axes_dict.items()) if col else [(None, ax) for ax in grid.axes.flat]
+
+
 def headline(frame: pd.DataFrame, path: Path, order: Sequence[str] = ()) -> Path | None:
     """The headline: test accuracy against dependency distance on recall, one line per model,
     95% CI bands over seeds, the trivial baseline dashed; one panel per recall sweep.
@@ -97,9 +102,9 @@ def headline(frame: pd.DataFrame, path: Path, order: Sequence[str] = ()) -> Path
     col = "rest" if data["rest"].nunique() > 1 else None
     grid = _lines(data, "distance", "test_accuracy", order, col=col, col_wrap=2 if col else None,
                   errorbar=ci_band, height=4.0, aspect=1.4, facet_kws={"sharex": False})
-    for ax in grid.axes.flat:
+    for name, ax in _panels(grid, col):
         _log_if_wide(ax, data["distance"])
-        _baseline(ax, data)
+        _baseline(ax, data if name is None else data[data[col] == name])  # each panel's own baseline
         ax.set_ylim(-0.02, 1.02)
     grid.set_axis_labels("dependency distance (tokens between the fact and the question)", "test accuracy")
     if col:
@@ -118,9 +123,9 @@ def accuracy_vs_knob(frame: pd.DataFrame, task: str, knob: str, path: Path,
     col = "rest" if data["rest"].nunique() > 1 else None
     grid = _lines(data, knob, "test_accuracy", order, col=col, col_wrap=3 if col else None,
                   errorbar=ci_band, height=3.6, aspect=1.3, facet_kws={"sharex": False})
-    for ax in grid.axes.flat:
+    for name, ax in _panels(grid, col):
         _log_if_wide(ax, data[knob])
-        _baseline(ax, data)
+        _baseline(ax, data if name is None else data[data[col] == name])
         ax.set_ylim(-0.02, 1.02)
     grid.set_axis_labels(knob, "test accuracy")
     if col:

@@ -35,8 +35,10 @@ def how_to_read() -> list[str]:
             "- `diverged` counts runs whose loss went non-finite; they have no test score and are "
             "never dropped silently. `converged` counts seeds whose validation stopped improving "
             "before the step cap (`unknown`: results from before the harness recorded it).",
-            "- The **trivial baseline** is the accuracy of the best answer that ignores the input "
-            "(chance); a score at or below it is marked `≤ baseline`.",
+            "- The **trivial baseline** is the accuracy of the best guess without the ability the task "
+            "tests, computed from the data per task (chance, a constant guess, the key-blind guess of "
+            "associative recall, a guess among MQAR's context values); a score at or below it is "
+            "marked `≤ baseline`.",
             f"- **Verdicts**: two models are compared seed by seed (same seed, same data) with a "
             f"paired t-test. `supported` / `refuted` need a difference of at least {MIN_EFFECT:g} "
             f"accuracy that stays significant after the Holm correction over all comparisons of the "

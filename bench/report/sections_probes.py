@@ -29,11 +29,13 @@ def speed_section(result: Analysis) -> list[str]:
               "is faster):", "", markdown(result.speedup_wide, numbers="{:.2f}".format), "",
               f"What a GPU would change (published in ANCHORS.md, **not measured here**): {GPU_ANCHORS[3]} "
               f"{GPU_ANCHORS[5]}", ""]
-    lines += ["Harness efficiency: each run's end-to-end training tokens/s over the raw training-step "
-              "tokens/s `bench speed` measured for the same model, device, length, batch and budget "
-              "(1.0 = the loop costs nothing beyond the model's step):", ""]
+    lines += ["Harness efficiency: each run's training tokens/s over the raw training-step tokens/s "
+              "`bench speed` measured for the same model, device, threads, length, batch and budget. "
+              "`efficiency`: end to end, the whole run with its validations (the harness's real cost); "
+              "`efficiency_train`: training steps only (1.0 = the loop costs nothing beyond the model's "
+              "step):", ""]
     lines += ([markdown(result.efficiency, numbers="{:.3g}".format), ""] if not result.efficiency.empty else
-              ["_No run matches a speed row (same model, device, length, batch and budget)._", ""])
+              ["_No run matches a speed row (same model, device, threads, length, batch and budget)._", ""])
     return lines
 
 

@@ -31,3 +31,19 @@ def test_speed_sentence_uses_the_main_setting_relative_to_the_transformer():
 
 def test_no_runs_no_answer():
     assert answer(pd.DataFrame(), pd.DataFrame()) == []
+
+
+def test_anchor_table_puts_our_cells_beside_the_published_numbers():
+    from bench.analysis.anchors import anchor_table
+
+    summary = pd.DataFrame([
+        {"task": "imdb", "variant": "max_len=256", "model": "transformer", "n": 3, "test_accuracy": 0.861,
+         "ci95": 0.004},
+        {"task": "adding", "variant": "length=50", "model": "gru", "n": 3, "test_accuracy": 0.9, "ci95": 0.01,
+         "test_mse": 2e-4, "test_mse_ci95": 1e-4}])
+    table = anchor_table(summary).set_index(["anchor", "model"])
+    keras = table.loc[("Keras IMDB example (word-level, 2 epochs)", "transformer")]
+    assert keras["published"] == "0.8745" and keras["ours"].startswith("0.861 ± 0.004 (n=3, max_len=256)")
+    assert table.loc[("TCN adding problem (MSE, lower is better)", "gru"), "ours"].startswith("0.0002")
+    assert table.loc[("Keras IMDB example (word-level, 2 epochs)", "bilstm"), "ours"] == "not run"
+    assert table.loc[("LRA ListOps", "transformer"), "ours"] == "needs a GPU"

@@ -13,7 +13,14 @@ from typing import Any, Sequence
 import pandas as pd
 
 from bench.analysis.claims import evaluate_claims
-from bench.analysis.speed import harness_efficiency, ok_rows, speedup_ratios, speedup_table, throughput_table
+from bench.analysis.speed import (
+    harness_efficiency,
+    ok_rows,
+    speedup_ratios,
+    speedup_table,
+    thread_scaling,
+    throughput_table,
+)
 from bench.analysis.stats import Claim
 from bench.analysis.tables import curve_frame, environment, latest_versions, select_lr, summarize, wide_runs
 
@@ -34,6 +41,7 @@ class Analysis:
     throughput: pd.DataFrame  # tokens/s per (setting, line) x length
     speedups: pd.DataFrame  # speed-up over the LSTM, long form
     speedup_wide: pd.DataFrame  # speed-up over the LSTM per (setting, line) x length
+    scaling: pd.DataFrame  # tokens/s at the most threads over the fewest, per model x length
     efficiency: pd.DataFrame  # run throughput / raw step throughput
     gradflow: pd.DataFrame
     structure: pd.DataFrame
@@ -59,5 +67,6 @@ def analyze(table: pd.DataFrame, records: list[dict[str, Any]] | None = None,
                     summary=summary, claims=claims, environment=environment(records),
                     curves=curve_frame(records, selected), speed=speed, speed_ok=ok_rows(speed),
                     throughput=throughput_table(speed), speedups=speedup_ratios(speed),
-                    speedup_wide=speedup_table(speed), efficiency=harness_efficiency(selected, speed),
+                    speedup_wide=speedup_table(speed), scaling=thread_scaling(speed),
+                    efficiency=harness_efficiency(selected, speed),
                     gradflow=gradflow, structure=structure, order=tuple(order))

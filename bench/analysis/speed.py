@@ -121,27 +121,25 @@ def pair_ratios(speed: pd.DataFrame, top: str, bottom: str) -> pd.DataFrame:
     return merged[keys + columns[:1] + columns[2:]].sort_values(["setting", "length"]).reset_index(drop=True)
 
 
-def throughput_table(speed: pd.DataFrame) -> pd.DataFrame:
-    """Training tokens/s: rows (setting, model/implementation), columns sequence length."""
-    rows = ok_rows(speed)
+def _by_length(rows: pd.DataFrame, values: str) -> pd.DataFrame:
+    """Rows (setting, line) x columns sequence length of `values` (empty stays empty)."""
     if rows.empty:
         return pd.DataFrame()
-    table = rows.pivot_table(index=["setting", "line"], columns="length", values="value",
+    table = rows.pivot_table(index=["setting", "line"], columns="length", values=values,
                              aggfunc="mean").reset_index()
     table.columns.name = None
     return table
 
 
+def throughput_table(speed: pd.DataFrame) -> pd.DataFrame:
+    """Training tokens/s: rows (setting, model/implementation), columns sequence length."""
+    return _by_length(ok_rows(speed), "value")
+
+
 def speedup_table(speed: pd.DataFrame, baseline: str = "lstm") -> pd.DataFrame:
     """Training-throughput speed-up over `baseline`: rows (setting, model/implementation),
     columns sequence length (> 1: faster than the baseline)."""
-    ratios = speedup_ratios(speed, baseline)
-    if ratios.empty:
-        return pd.DataFrame()
-    table = ratios.pivot_table(index=["setting", "line"], columns="length", values="speedup",
-                               aggfunc="mean").reset_index()
-    table.columns.name = None
-    return table
+    return _by_length(speedup_ratios(speed, baseline), "speedup")
 
 
 def speedup_ratios(speed: pd.DataFrame, baseline: str = "lstm") -> pd.DataFrame:
@@ -153,6 +151,24 @@ def speedup_ratios(speed: pd.DataFrame, baseline: str = "lstm") -> pd.DataFrame:
                                         if "implementation" in result else "")
     result["setting"] = [setting_label(r) for _, r in result.iterrows()]
     return result
+
+
+def thread_scaling(speed: pd.DataFrame) -> pd.DataFrame:
+    """What a second core buys: per model and length, training tokens/s at the most threads
+    measured over tokens/s at the fewest, in the same setting otherwise (full batches, equal
+    parameters). 1.0: the model cannot use the extra core; 2.0: perfect scaling."""
+    rows = ok_rows(speed)
+    if rows.empty or "threads" not in rows or rows["threads"].nunique() < 2:
+        return pd.DataFrame()
+    rows = rows[(rows["width_rule"] == "params") & (rows["batch_kind"] == "full")]
+    lo, hi = rows["threads"].min(), rows["threads"].max()
+    by = rows.groupby(["model", "length", "threads"])["value"].max().unstack("threads")
+    if lo not in by or hi not in by:
+        return pd.DataFrame()
+    ratio = (by[hi] / by[lo]).dropna().rename("scaling").reset_index()
+    table = ratio.pivot_table(index="model", columns="length", values="scaling").reset_index()
+    table.columns.name = None
+    return table.rename(columns={"model": f"model ({int(hi)} / {int(lo)} threads)"})
 
 
 def harness_efficiency(runs: pd.DataFrame, speed: pd.DataFrame) -> pd.DataFrame:

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bench.analysis.analyze import analyze
+from bench.analysis.anchors import anchor_table
 from bench.analysis.reproduce import compare, differing, moved
 from bench.execute.store import load_runs, load_table, read_probe
 from bench.models import MODELS
 from bench.probes.structure import structural_params
 from bench.report.build import FORMATS, check_formats, write_report
+from bench.report.markdown import markdown
 
 
 def add_arguments(parser) -> None:
@@ -22,6 +25,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--compare", metavar="OTHER_DIR", default=None,
                         help="committed results to check against; exit 1 when a cell moved")
     parser.add_argument("--no-plots", action="store_true", help="tables and verdicts only")
+    parser.add_argument("--anchors", metavar="FILE", default=None,
+                        help="also write the published-anchor comparison (our cells beside ANCHORS.md) to FILE")
     parser.add_argument("--format", default="md,csv",
                         help=f"comma-separated outputs among {','.join(FORMATS)} (default md,csv): "
                              "report.md, report.tex, summary.csv")
@@ -45,9 +50,24 @@ def write(folder: str | Path, compare: str | Path | None = None, formats=("md", 
                         formats=formats, plots=plots, order=tuple(MODELS), compare_label=f"`{compare}`")
 
 
+def write_anchors(folder: Path, path: Path) -> Path:
+    """The published anchors beside `folder`'s cells, as a markdown file."""
+    summary = analyze(load_table(folder), order=tuple(MODELS)).summary
+    lines = [f"# Published anchors beside our numbers (`{folder}`)", "",
+             "Published numbers as their papers and example code report them (shared ANCHORS.md); ours "
+             "are mean ± 95% CI over seeds at each cell's validation-chosen learning rate, at the closest "
+             "setting that fits on a 2-core CPU. Written by `bench report DIR --anchors FILE`.", "",
+             markdown(anchor_table(summary)), ""]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines))
+    return path
+
+
 def main(args) -> int:
     formats = check_formats(args.format.split(","))
     path = write(args.dir, args.compare, formats, plots=not args.no_plots)
+    if args.anchors is not None:
+        print(f"wrote {write_anchors(Path(args.dir), Path(args.anchors))}")
     print(f"wrote {path}" + (f" (and {', '.join(f for f in formats if f != 'md')})" if len(formats) > 1 else ""))
     if args.compare is not None:
         mine, theirs = Path(args.dir), Path(args.compare)

@@ -67,7 +67,7 @@ def quick() -> list[RunConfig]:
     imdb = {"n_train": 3000, "max_len": 128, "n_val": 300, "n_test": 600}
     cloze = {"k": 100, "window": 16, "n_train": 6000, "n_val": 300, "n_test": 600}
     models = slowest_first(core_models())
-    return (grid("imdb", [imdb], models, [0], **{**QUICK, "steps": 160, "eval_every": 80})
+    return (grid("imdb", [imdb], models, [0], **{**QUICK, "steps": 160, "eval_every": 80, "min_steps": 80})
             + grid("recall", [{"distance": d, "n_pairs": 1, **small} for d in (32, 16, 4)], models, [0], **QUICK)
             + grid("fill_in", [{"length": 24, **small}], models, [0], **QUICK)
             + grid("cloze", [cloze], models, [0], **{**QUICK, "steps": 200}))

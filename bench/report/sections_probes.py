@@ -26,8 +26,12 @@ def speed_section(result: Analysis) -> list[str]:
     lines += ["", "Training tokens/s (median over repeats) against sequence length:", "",
               markdown(result.throughput, numbers=human), "",
               "Speed-up over the LSTM (training tokens/s ratio in the same setting and length; > 1 "
-              "is faster):", "", markdown(result.speedup_wide, numbers="{:.2f}".format), "",
-              f"What a GPU would change (published in ANCHORS.md, **not measured here**): {GPU_ANCHORS[3]} "
+              "is faster):", "", markdown(result.speedup_wide, numbers="{:.2f}".format), ""]
+    if not result.scaling.empty:
+        lines += ["Thread scaling (what a second core buys on this CPU: training tokens/s at 2 threads over 1 "
+                  "thread, same model and length; 1.0 = no gain, 2.0 = perfect):", "",
+                  markdown(result.scaling, numbers="{:.2f}".format), ""]
+    lines += [f"What a GPU would change (published in ANCHORS.md, **not measured here**): {GPU_ANCHORS[3]} "
               f"{GPU_ANCHORS[5]}", ""]
     lines += ["Harness efficiency: each run's training tokens/s over the raw training-step tokens/s "
               "`bench speed` measured for the same model, device, threads, length, batch and budget. "

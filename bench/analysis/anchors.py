@@ -1,0 +1,65 @@
+"""Our numbers beside the published anchors (shared ANCHORS.md), at the closest setting that
+fits on a 2-core CPU, with the settings that differ; a published setting that needs a GPU
+says so. The published numbers are quoted constants (papers, example code); every number in
+the "ours" column is read from a results folder's cells. Pure pandas, no torch."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from bench.analysis.variants import variant_values
+
+# (anchor, published model, published number, published setting, our task, our model, metric,
+#  what differs at our setting); task None: the published setting needs a GPU
+PUBLISHED = (
+    ("Keras IMDB example (word-level, 2 epochs)", "bilstm", "0.8428", "2 x BiLSTM(64), emb 128, vocab 20k, maxlen 200",
+     "imdb", "bilstm", "test_accuracy", "BPE 16k, max_len 256, 100k core params, 2 layers, our own split"),
+    ("Keras IMDB example (word-level, 2 epochs)", "transformer", "0.8745", "1 block, emb 32, 2 heads, FF 32",
+     "imdb", "transformer", "test_accuracy", "BPE 16k, max_len 256, 100k core params, 2 layers, our own split"),
+    ("TCN adding problem (MSE, lower is better)", "lstm", "0.164", "T=600, ~70K params, RMSprop",
+     "adding", "lstm", "test_mse", "T=50 (CPU), 100k core params, AdamW"),
+    ("TCN adding problem (MSE, lower is better)", "gru", "5.3e-05", "T=600, ~70K params, RMSprop",
+     "adding", "gru", "test_mse", "T=50 (CPU), 100k core params, AdamW"),
+    ("TCN adding problem (MSE, lower is better)", "rnn", "0.177", "T=600, ~70K params, RMSprop",
+     "adding", "rnn", "test_mse", "T=50 (CPU), 100k core params, AdamW"),
+    ("TCN copy memory", "lstm", "CE 0.0204 (= the blank-guessing baseline)", "T=1000, ~16K params",
+     "copy", "lstm", "test_accuracy", "lag 32 (CPU); we score answer accuracy, not CE over all positions"),
+    ("TCN copy memory", "gru", "CE 0.0197", "T=1000, ~16K params",
+     "copy", "gru", "test_accuracy", "lag 32 (CPU); answer accuracy"),
+    ("Zoology MQAR: attention solves it at every width", "transformer", "~1.0", "(64, 4 kv), vocab 8192, 2 layers",
+     "mqar", "transformer", "test_accuracy", "vocab 256, 100k core params"),
+    ("LRA ListOps", "transformer", "0.3637", "4 layers, emb 512, length up to 2000, 5K steps",
+     None, "transformer", "test_accuracy", "needs a GPU (length 2000, 8.4M params)"),
+    ("LRA Text (byte-level IMDB)", "transformer", "0.6427", "4 layers, emb 256, length 1000-4000, 20K steps",
+     None, "transformer", "test_accuracy", "needs a GPU (length 1000+, 20K steps)"),
+)
+
+
+def _ours(summary: pd.DataFrame, task: str, model: str, metric: str) -> str:
+    if summary.empty or "task" not in summary:
+        return "not run"
+    rows = summary[(summary["task"] == task) & (summary["model"] == model) & (summary["n"] > 0)]
+    if rows.empty or metric not in rows or rows[metric].isna().all():
+        return "not run"
+    texts = []
+    for row in rows.itertuples():
+        value = getattr(row, metric)
+        half = getattr(row, "ci95" if metric == "test_accuracy" else "test_mse_ci95", float("nan"))
+        knobs = variant_values(row.variant)
+        where = ", ".join(f"{k}={knobs[k]}" for k in ("distance", "lag", "length", "seq_len", "max_len") if k in knobs)
+        fmt = ".3f" if metric == "test_accuracy" else ".3g"
+        texts.append(f"{value:{fmt}}" + (f" ± {half:{fmt}}" if not math.isnan(half) else "")
+                     + f" (n={row.n}{', ' + where if where else ''})")
+    return "; ".join(texts)
+
+
+def anchor_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """One row per published anchor: theirs, ours (mean ± 95% CI over seeds at the chosen lr,
+    or `not run` / `needs a GPU`), and what differs."""
+    rows = []
+    for anchor, their_model, number, setting, task, model, metric, differs in PUBLISHED:
+        ours = "needs a GPU" if task is None else _ours(summary, task, model, metric)
+        rows.append({"anchor": anchor, "model": their_model, "published": number, "published setting": setting,
+                     "ours": ours, "metric": metric, "our setting differs in": differs})
+    return pd.DataFrame(rows)

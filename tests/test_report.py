@@ -244,12 +244,19 @@ def test_speedup_over_is_the_one_definition():
 
 
 def test_harness_efficiency_divides_run_throughput_by_raw_step_throughput():
-    runs = pd.DataFrame({"model": ["lstm", "lstm", "gru"], "device": "cuda", "length": [256, 256, 256],
-                         "batch_size": 32, "budget_params": 1000, "train_tokens_per_s": [90.0, 110.0, 50.0]})
+    """End to end (validation included) and training-only, each over the raw step throughput
+    measured at the same model, device, threads, length, batch and budget."""
+    runs = pd.DataFrame({"model": ["lstm", "lstm", "gru", "lstm"], "device": "cuda", "length": [256, 256, 256, 256],
+                         "batch_size": 32, "budget_params": 1000, "threads": [1, 1, 1, 2],
+                         "train_tokens_per_s": [90.0, 110.0, 50.0, 500.0],
+                         "run_tokens_per_s": [80.0, 100.0, 40.0, 400.0]})
     speed = pd.DataFrame({"model": ["lstm", "lstm", "transformer"], "implementation": "x", "device": "cuda",
                           "dtype": "bf16", "length": [256, 1024, 256], "batch": 32, "budget_params": 1000,
-                          "metric": "train_tokens_per_s", "value": [200.0, 300.0, 400.0], "status": "ok"})
+                          "threads": 1, "metric": "train_tokens_per_s", "value": [200.0, 300.0, 400.0],
+                          "status": "ok"})
     table = harness_efficiency(runs, speed)
-    assert table["model"].tolist() == ["lstm"]  # gru has no speed row; lstm@1024 has no run
-    assert table["run_tokens_per_s"].iloc[0] == 100.0 and table["efficiency"].iloc[0] == 0.5
+    # gru has no speed row; lstm@1024 has no run; the 2-thread lstm run has no 2-thread speed row
+    assert table["model"].tolist() == ["lstm"] and table["threads"].tolist() == [1]
+    assert table["run_tokens_per_s"].iloc[0] == 90.0 and table["efficiency"].iloc[0] == 0.45
+    assert table["train_tokens_per_s"].iloc[0] == 100.0 and table["efficiency_train"].iloc[0] == 0.5
     assert harness_efficiency(runs, speed.iloc[0:0]).empty

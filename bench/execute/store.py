@@ -35,6 +35,7 @@ ID_COLUMNS = ["task", "task_version", "family", "variant", "length", "model", "s
 COLUMNS = ID_COLUMNS + ["metric", "value"]
 REQUIRED = {"run_id", "config", "status", "task_version"}  # keys every run record has
 PROBE_FILES = ("speed.csv", "gradflow.csv", "structure.csv")
+OPTIONAL = {"threads"}  # columns a table written before they existed may lack (filled with NaN)
 
 
 class StoreError(ValueError):
@@ -193,8 +194,10 @@ def load_table(out: Path) -> pd.DataFrame:
     missing = sorted(set(COLUMNS) - set(table.columns))
     if missing and any((out / "runs").glob("*.json")):
         return rebuild(out)  # a table written by an older harness: rebuilt from the records
-    if missing:
+    if set(missing) - OPTIONAL:
         raise ValueError(f"{path} lacks columns {', '.join(missing)}")
+    for column in missing:
+        table[column] = float("nan")
     table["variant"] = table["variant"].fillna("")
     return table
 

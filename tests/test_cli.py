@@ -111,10 +111,9 @@ def _value_for(key: str):
 
 
 def test_set_reaches_every_run_setting():
-    from bench.grid import SETTINGS
-
     import dataclasses
 
+    from bench.grid import SETTINGS
     from bench.run.config import RunConfig
 
     fields = {f.name for f in dataclasses.fields(RunConfig)} - {"task", "model", "variant", "seed"}

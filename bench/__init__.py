@@ -2,8 +2,8 @@
 
     import bench
     rows = bench.run(task="recall", model=["lstm", "transformer"], steps=400)  # tidy DataFrame
-    rows = bench.load("results/runs-local")                                   # a results folder
-    path = bench.report("results/runs-local")                                  # its report
+    rows = bench.load("runs/local")                                   # a results folder
+    path = bench.report("runs/local")                                  # its report
 
 `run`, `load` and `report` live in bench/api.py and are imported on first use, so
 ``import bench`` (and ``import bench.analysis``, ``bench.report``) never loads torch.

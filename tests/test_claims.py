@@ -35,7 +35,7 @@ def runs_frame(cells: dict, task: str = "recall", label: str = RECALL, spread: f
         values = mean if isinstance(mean, list) else [mean + (s - (seeds - 1) / 2) * spread for s in range(seeds)]
         for seed, value in enumerate(values):
             row = {"task": task, "variant": label.format(d=knob), "model": model, "seed": seed,
-                   "status": "ok", "test_accuracy": value, "trivial_baseline": 0.125,
+                   "status": "ok", "test_accuracy": value, "val_accuracy": value, "trivial_baseline": 0.125,
                    "device": "cpu", "length": knob, "lr": 1e-3, "budget_params": 1000,
                    "lr_grid": lr_grid, **metrics}
             if converged is not None:

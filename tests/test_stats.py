@@ -241,3 +241,17 @@ def test_ratio_rule():
 def test_module_imports_no_torch():
     code = "import sys, bench.analysis.stats; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[1], check=True)
+
+
+def test_unpaired_greater_uses_welch_and_the_same_rules():
+    """Two data sets (one model at two distances): Welch's test, not pairing by seed."""
+    from bench.analysis.stats import unpaired_greater
+
+    a, b = {0: 0.95, 1: 0.97, 2: 0.93}, {0: 0.20, 1: 0.35, 2: 0.10}
+    part = unpaired_greater(a, b, "a > b")
+    welch = sps.ttest_ind(list(a.values()), list(b.values()), equal_var=False)
+    assert part.verdict == SUPPORTED and abs(part.p_value - welch.pvalue) < 1e-12
+    assert unpaired_greater({0: 0.5, 1: 0.6}, b, "few").verdict == PRELIMINARY
+    same = unpaired_greater({0: 0.50, 1: 0.50, 2: 0.50}, {0: 0.48, 1: 0.48, 2: 0.48}, "tiny gap")
+    assert same.verdict == INCONCLUSIVE  # zero variance cannot pass a gap below the min effect
+    assert unpaired_greater(b, a, "reverse", converged_a=False).reason == UNDERTRAINED

@@ -43,6 +43,7 @@ from bench.analysis.stats import (
     below_threshold,
     mean_ci,
     paired_greater,
+    unpaired_greater,
 )
 from bench.analysis.tables import MIN_GRID
 from bench.analysis.variants import variant_values
@@ -116,6 +117,13 @@ def compare(a: Cell, b: Cell, name: str, min_effect: float = MIN_EFFECT) -> Part
                           converged_b=bool(b.converged))
     part = replace(part, detail=f"{a.label} vs {b.label}: {part.detail}")
     return _gate(part, [a, b])
+
+
+def compare_unpaired(a: Cell, b: Cell, name: str, min_effect: float = MIN_EFFECT) -> Part:
+    """"a > b" for cells on different data (one model at two distances): Welch's test."""
+    part = unpaired_greater(a.scores, b.scores, name, min_effect, converged_a=bool(a.converged),
+                            converged_b=bool(b.converged))
+    return _gate(replace(part, detail=f"{a.label} vs {b.label}: {part.detail}"), [a, b])
 
 
 def above(a: Cell, threshold: float, name: str) -> Part:

@@ -196,6 +196,38 @@ def paired_greater(a: Mapping, b: Mapping, name: str = "A > B", min_effect: floa
     return undertrained(part, converged_b if part.verdict == SUPPORTED else converged_a)
 
 
+def unpaired_greater(a: Mapping, b: Mapping, name: str = "A > B", min_effect: float = MIN_EFFECT,
+                     alpha: float = ALPHA, converged_a: bool = True, converged_b: bool = True) -> Part:
+    """"A > B" when A and B are different data sets (one model at two distances: the same seed
+    draws different sequences, so nothing pairs): Welch's two-sample t-test, two-sided p, the
+    difference of means with its Welch 95% interval; otherwise the paired rule (n < 3 per side
+    preliminary, min effect, zero variance on both sides by hand, the losing side converged)."""
+    x, y = np.array(list(_by_seed(a).values())), np.array(list(_by_seed(b).values()))
+    if not len(x) or not len(y):
+        return Part(name, NOT_RUN, f"missing runs: A has {len(x)} seeds, B has {len(y)}")
+    effect, n = float(x.mean() - y.mean()), min(len(x), len(y))
+    numbers = f"A {x.mean():.3f} (n={len(x)}) vs B {y.mean():.3f} (n={len(y)}), unpaired"
+    if n < MIN_SEEDS:
+        return Part(name, PRELIMINARY, f"{numbers}: difference {effect:+.3f}, n={n} < {MIN_SEEDS} seeds: "
+                    "not tested", effect=effect, n=n)
+    if np.ptp(x) <= 1e-12 and np.ptp(y) <= 1e-12:  # Welch is 0/0: decided by hand, as paired
+        p, lo, hi = (0.0 if abs(effect) > 1e-12 else 1.0), effect, effect
+    else:
+        test = sps.ttest_ind(x, y, equal_var=False)
+        interval = test.confidence_interval(1 - alpha)
+        p, lo, hi = float(test.pvalue), float(interval.low), float(interval.high)
+    text = (f"{numbers}: difference {effect:+.3f} [{lo:+.3f}, {hi:+.3f}] ({1 - alpha:.0%} CI), "
+            f"Welch t p={p:.3g} (two-sided), min effect {min_effect:g}")
+    if p < alpha and effect >= min_effect - EPS:
+        verdict, reason = SUPPORTED, ""
+    elif p < alpha and effect <= -min_effect + EPS:
+        verdict, reason = REFUTED, ""
+    else:
+        verdict, reason = INCONCLUSIVE, BELOW_MIN_EFFECT if p < alpha else OVERLAP
+    part = Part(name, verdict, text, reason, p, math.nan, effect, lo, hi, n)
+    return undertrained(part, converged_b if part.verdict == SUPPORTED else converged_a)
+
+
 def above_threshold(values_by_seed, threshold: float, name: str = "A > threshold",
                     min_effect: float = MIN_EFFECT, alpha: float = ALPHA,
                     converged: bool = True) -> Part:

@@ -1,8 +1,8 @@
 """`bench eval CHECKPOINT`: rebuild a run's model and data from a checkpoint's metadata, load
 its best weights and re-score a split (test by default: equals the run's test_accuracy).
 
-    bench run --task recall --model lstm --checkpoints --out results/runs-local
-    bench eval results/runs-local/checkpoints/<run_id>.safetensors --split val
+    bench run --task recall --model lstm --checkpoints --out runs/local
+    bench eval runs/local/checkpoints/<run_id>.safetensors --split val
 
 A checkpoint of a plugin model or task needs the same plugin: ``bench --import my_model.py eval ...``.
 """

@@ -26,7 +26,7 @@ def add_arguments(parser) -> None:
                         help="steps of each clipping run")
     parser.add_argument("--budget-params", type=int, default=DEFAULTS.budget_params)
     parser.add_argument("--seed", type=int, default=DEFAULTS.seed)
-    parser.add_argument("--out", default="results/gradflow", help="folder for gradflow.csv/png")
+    parser.add_argument("--out", default="runs/gradflow", help="folder for gradflow.csv/png")
     parser.add_argument("--device", default="cpu", help="auto, cpu or cuda")
     parser.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: torch's choice)")
 

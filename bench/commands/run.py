@@ -23,7 +23,7 @@ from bench.grid import SETTINGS, grid, grid_from_file, parse_assignments, settin
 from bench.models import MODELS
 from bench.run.config import RunConfig
 
-DEFAULT_OUT = "results/runs-local"  # git-ignored: a user's runs never dirty the clone
+DEFAULT_OUT = "runs/local"  # git-ignored: a user's runs never dirty the clone
 FLAGS = ("budget_params", "steps", "batch_size", "lr", "device")  # settings with their own flag
 
 

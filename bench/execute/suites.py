@@ -105,13 +105,14 @@ def standard() -> list[RunConfig]:
 
 
 STANDARD_GPU = {"budget_params": 1_000_000, "d_embed": 128, "steps": 4000, "batch_size": 64,
-                "lr": 1e-3, "eval_every": 250, "device": "cuda"}
+                "eval_every": 250, "patience": 6, "min_steps": 1000, "device": "cuda"}
+GPU_LRS = (3e-4, 1e-3, 3e-3)
 
 
 def standard_gpu() -> list[RunConfig]:
-    """One GPU: every family at full data and length sweeps up to 4096, three seeds, ~1M core params."""
+    """One GPU: every family at full data and length sweeps up to 4096, 3 seeds x GPU_LRS, ~1M core params."""
     def sweep(task: str, variants: list[dict]) -> list[RunConfig]:
-        return grid(task, variants, every_model(), SEEDS, **STANDARD_GPU)
+        return grid(task, variants, every_model(), SEEDS, GPU_LRS, **STANDARD_GPU)
 
     return (sweep("recall", [{"distance": d} for d in (16, 64, 256, 1024, 4096)])
             + sweep("copy", [{"lag": lag} for lag in (16, 64, 256, 1024, 4096)])

@@ -14,8 +14,8 @@ Metrics (value = median over `repeats` timed calls after `warmup` untimed ones; 
 - train_tokens_per_s: batch*length / one training step (forward, loss, backward, gradient
   clipping, AdamW step: the loop's step without its scheduler);
 - infer_latency_ms, infer_tokens_per_s: one forward pass in eval mode under no_grad;
-- peak_mem_bytes: one training step's peak memory: allocator-based on CUDA, resident-set
-  based on CPU (bench/probes/timing.py says how each is measured);
+- peak_mem_bytes: one training step's peak memory, allocator-based on CUDA and on CPU
+  (bench/probes/timing.py says how each is measured);
 - sequential_depth: dependent steps per sequence, by family: recurrent length*layers (one step
   per token per layer; a bidirectional layer runs its directions side by side), attention
   `layers`, recurrent-scan: the depth of the scan that runs (the encoder says: length*layers for
@@ -141,7 +141,7 @@ class _Spec:
 
 
 def implementation(name: str, encoder: torch.nn.Module, device: str, compiled: bool = False) -> str:
-    """A short name for the code that runs, e.g. 'cuDNN nn.LSTM' or 'log-space scan (eager)'."""
+    """A short name for the code that runs, e.g. 'cuDNN nn.LSTM' or 'sequential scan (T eager steps, ...)'."""
     if hasattr(encoder, "implementation"):
         text = encoder.implementation(device)
     elif MODELS[name].family == "attention":
@@ -219,9 +219,7 @@ def measure_cell(model: SequenceModel, config: SpeedConfig, length: int, batch: 
             torch.cuda.synchronize(device)
             out["peak_mem_bytes"] = exact(torch.cuda.max_memory_allocated(device))
         else:
-            memory = cpu_peak_bytes(step)
-            if memory is not None:
-                out["peak_mem_bytes"] = exact(memory)
+            out["peak_mem_bytes"] = exact(cpu_peak_bytes(step))
         optimizer.zero_grad(set_to_none=True)
         return out
 

@@ -4,18 +4,17 @@ the device's name, and out-of-memory / too-slow guards.
 - CUDA: CUDA events around each call; peak memory = torch.cuda.max_memory_allocated over one
   step (allocator-based: weights, gradients, optimizer state, activations).
 - CPU: time.perf_counter around each call, after `warmup` untimed calls (torch's CPU ops are
-  synchronous, so the wall time of the call is the step's time); peak memory = the process's peak
-  resident set during one step minus its resident set before it, sampled every millisecond
-  from /proc/self/statm (Linux only: elsewhere no CPU memory row is written). Resident-set
-  based: it counts what the step newly touched, which the allocator may keep for reuse.
+  synchronous, so the wall time of the call is the step's time); peak memory = the peak of the
+  step's net CPU tensor allocations (allocator events recorded by torch.profiler with
+  profile_memory, replayed in time order: allocations minus frees): activations, gradients
+  and optimizer state the step allocates, not the weights that already exist (on CUDA the
+  allocator peak includes them).
 """
 from __future__ import annotations
 
 import contextlib
 import gc
-import os
 import platform
-import threading
 import time
 from pathlib import Path
 from typing import Callable
@@ -24,8 +23,6 @@ import numpy as np
 import torch
 
 _OOM = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
-PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-STATM = Path("/proc/self/statm")
 
 
 class TooSlow(Exception):
@@ -101,31 +98,16 @@ def guarded(phase: Callable[[], dict[str, dict]], metrics: list[str]) -> dict[st
     return failed(metrics, status)
 
 
-def _resident() -> int:
-    return int(STATM.read_text().split()[1]) * PAGE
+def cpu_peak_bytes(fn: Callable[[], object]) -> int:
+    """Peak net bytes of CPU tensor memory allocated during one fn() call (see the module
+    docstring); the call runs under torch.profiler, so it is never one of the timed calls."""
+    from torch.profiler import ProfilerActivity, profile
 
-
-def cpu_peak_bytes(fn: Callable[[], object]) -> int | None:
-    """Peak resident set during fn() minus the resident set before it (Linux), else None."""
-    if not STATM.exists():
-        return None
-    gc.collect()
-    before, peak, done = _resident(), [0], threading.Event()
-
-    def sample() -> None:
-        while not done.is_set():
-            peak[0] = max(peak[0], _resident())
-            time.sleep(0.001)
-
-    watcher = threading.Thread(target=sample, daemon=True)
-    watcher.start()
-    try:
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
         fn()
-    finally:
-        done.set()
-        watcher.join()
-    peak[0] = max(peak[0], _resident())
-    return max(0, peak[0] - before)
+    events = sorted((e.start_ns(), e.nbytes()) for e in prof.profiler.kineto_results.events()
+                    if e.name() == "[memory]")
+    return int(max(np.cumsum([nbytes for _, nbytes in events]).max(), 0)) if events else 0
 
 
 def device_name(device: torch.device) -> str:

@@ -78,9 +78,10 @@ def speed_sentence(speed_ok: pd.DataFrame, length: int = 1024) -> list[str]:
     at = length if length in lengths else lengths[-1]
     here = rows[rows["length"] == at].groupby("model")["value"].max()
     device = rows["device_name"].iloc[0] if "device_name" in rows else rows["device"].iloc[0]
-    threads = int(rows["threads"].iloc[0]) if "threads" in rows else "?"
+    threads = int(rows["threads"].iloc[0]) if "threads" in rows else 0
+    threads_text = f"{threads} thread{'s' if threads != 1 else ''}" if threads else "threads unknown"
     ratios = ", ".join(f"{m} {here[m] / here[REFERENCE]:.2f}x" for m in here.index if m != REFERENCE)
-    return [f"- **Training speed** on {device}, {threads} threads, equal parameters, batch 32, T={at} "
+    return [f"- **Training speed** on {device}, {threads_text}, equal parameters, batch 32, T={at} "
             f"(claims 3, 5; tokens/s relative to the Transformer, >1 is faster): {ratios}."]
 
 

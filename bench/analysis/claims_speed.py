@@ -27,7 +27,7 @@ from bench.analysis.stats import (
 )
 
 EQUAL_WIDTH_RECURRENT = ("rnn", "lstm", "gru", "mingru", "minlstm")  # claim 4: one recurrence per layer
-# what a GPU would change, from /work/shared/ANCHORS.md ("Speed on one H100", our own probe,
+# what a GPU would change, from the project's shared ANCHORS.md ("Speed on one H100", our own probe,
 # B=32, ~1M core params, bf16, forward+backward): published there, not measured in this folder
 GPU_ANCHORS = {
     3: ("On one H100 (bf16, batch 32, ~1M core parameters; cuDNN LSTM vs SDPA Transformer) the "

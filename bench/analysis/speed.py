@@ -39,7 +39,8 @@ def setting_label(row) -> str:
     get = lambda c: row.get(c) if c in row and not pd.isna(row.get(c)) else None  # noqa: E731
     inside = [str(x) for x in (get("device_name"),) if x]
     if get("threads") is not None:
-        inside.append(f"{int(float(get('threads')))} threads")
+        threads = int(float(get("threads")))
+        inside.append(f"{threads} thread{'s' if threads != 1 else ''}")
     text = str(get("device") or "?") + (f" ({', '.join(inside)})" if inside else "")
     text += f" {get('dtype')}" if get("dtype") else ""
     if get("batch") is not None:

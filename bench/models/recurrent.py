@@ -55,7 +55,7 @@ class RecurrentEncoder(nn.Module):
                     bias[rows] = 1.0 if name.startswith("bias_ih") else 0.0
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
-        """x (B, T, D), lengths (B,) on CPU or None when every sequence is full -> (B, T, S)."""
+        """x (B, T, D), lengths (B,) on the model's device or None when every sequence is full -> (B, T, S)."""
         if self.bidirectional:
             return self.rnn(x, lengths)  # (B, T, 2W), zeros at pads
         out, _ = self.rnn(x)

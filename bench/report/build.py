@@ -52,10 +52,12 @@ def write_report(out: Path, table: pd.DataFrame, records: list[dict[str, Any]] |
         comparison = (compare(table, compare_table, records, compare_records)
                       if compare_table is not None else None)
         written.append(_write_markdown(out, result, bool(records), plots, comparison, compare_label))
-    if "csv" in formats:
+    if "csv" in formats and not result.summary.empty:  # a probes-only folder has no cells
         written.append(write_summary_csv(result, out / "summary.csv"))
     if "latex" in formats:
         written.append(write_latex(result, out / "report.tex"))
+    if not written:
+        raise ValueError(f"{out} holds no runs, so there is no summary.csv to write; ask for --format md")
     return written[0]
 
 
@@ -98,9 +100,10 @@ def answer_section(result: Analysis) -> list[str]:
     lines = answer(result.summary, result.speed_ok)
     if not lines:
         return []
-    return ["## The answer, in short", "",
-            "Mean test accuracy over seeds at each cell's chosen learning rate (± 95% CI); the claims' "
-            "verdicts below say which of these differences survive the rules.", "", *lines, ""]
+    intro = (["Mean test accuracy over seeds at each cell's chosen learning rate (± 95% CI); the claims' "
+              "verdicts below say which of these differences survive the rules.", ""]
+             if not result.summary.empty else [])
+    return ["## The answer, in short", "", *intro, *lines, ""]
 
 
 def figure_lines(out: Path, result: Analysis, group: str) -> list[str]:

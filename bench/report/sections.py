@@ -34,7 +34,8 @@ def how_to_read() -> list[str]:
             f"outside it.",
             "- `diverged` counts runs whose loss went non-finite; they have no test score and are "
             "never dropped silently. `converged` counts seeds whose validation stopped improving "
-            "before the step cap (`unknown`: results from before the harness recorded it).",
+            "(an early stop, or no new best in the last `patience` validations at the step cap; a "
+            "plateau at chance counts too; `unknown`: results from before the harness recorded it).",
             "- The **trivial baseline** is the accuracy of the best guess without the ability the task "
             "tests, computed from the data per task (chance, a constant guess, the key-blind guess of "
             "associative recall, a guess among MQAR's context values); a score at or below it is "

@@ -54,8 +54,12 @@ def ci_band(values) -> tuple[float, float]:
 def _save(figure, path: Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    for fmt in FORMATS:
-        figure.savefig(path.with_suffix(f".{fmt}"), dpi=DPI, bbox_inches="tight")
+    # no creation dates and a fixed SVG id salt: the same results give byte-identical files
+    metadata = {"pdf": {"CreationDate": None}, "svg": {"Date": None}, "png": {}}
+    with plt.rc_context({"svg.hashsalt": "bench"}):
+        for fmt in FORMATS:
+            figure.savefig(path.with_suffix(f".{fmt}"), dpi=DPI, bbox_inches="tight",
+                           metadata=metadata.get(fmt, {}))
     plt.close(figure)
     return path.with_suffix(".png")
 

@@ -138,6 +138,16 @@ def _p_values(d: np.ndarray) -> tuple[float, float]:
             float(sps.ttest_1samp(d, 0.0, alternative="less").pvalue))
 
 
+def _verdict(p: float, effect: float, min_effect: float, alpha: float) -> tuple[str, str]:
+    """Significant (p < alpha) and at least the min effect either way: supported / refuted;
+    otherwise inconclusive, with the reason (significant but small, or not significant)."""
+    if p < alpha and effect >= min_effect - EPS:
+        return SUPPORTED, ""
+    if p < alpha and effect <= -min_effect + EPS:
+        return REFUTED, ""
+    return INCONCLUSIVE, BELOW_MIN_EFFECT if p < alpha else OVERLAP
+
+
 def _decide(d: np.ndarray, name: str, numbers: str, min_effect: float, alpha: float) -> Part:
     """Verdict on "mean(d) > 0" by the rule in the module docstring (steps 2-5)."""
     n = len(d)
@@ -154,12 +164,7 @@ def _decide(d: np.ndarray, name: str, numbers: str, min_effect: float, alpha: fl
             f"paired t p={p:.3g} (two-sided), n={n}, min effect {min_effect:g}")
     if np.ptp(d) <= 1e-12:
         text += " (every seed differs by the same amount: p set by hand)"
-    if p < alpha and effect >= min_effect - EPS:
-        verdict, reason = SUPPORTED, ""
-    elif p < alpha and effect <= -min_effect + EPS:
-        verdict, reason = REFUTED, ""
-    else:
-        verdict, reason = INCONCLUSIVE, BELOW_MIN_EFFECT if p < alpha else OVERLAP
+    verdict, reason = _verdict(p, effect, min_effect, alpha)
     return Part(name, verdict, text, reason, p, math.nan, effect, ci.lo, ci.hi, n)
 
 
@@ -218,12 +223,7 @@ def unpaired_greater(a: Mapping, b: Mapping, name: str = "A > B", min_effect: fl
         p, lo, hi = float(test.pvalue), float(interval.low), float(interval.high)
     text = (f"{numbers}: difference {effect:+.3f} [{lo:+.3f}, {hi:+.3f}] ({1 - alpha:.0%} CI), "
             f"Welch t p={p:.3g} (two-sided), min effect {min_effect:g}")
-    if p < alpha and effect >= min_effect - EPS:
-        verdict, reason = SUPPORTED, ""
-    elif p < alpha and effect <= -min_effect + EPS:
-        verdict, reason = REFUTED, ""
-    else:
-        verdict, reason = INCONCLUSIVE, BELOW_MIN_EFFECT if p < alpha else OVERLAP
+    verdict, reason = _verdict(p, effect, min_effect, alpha)
     part = Part(name, verdict, text, reason, p, math.nan, effect, lo, hi, n)
     return undertrained(part, converged_b if part.verdict == SUPPORTED else converged_a)
 

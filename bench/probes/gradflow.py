@@ -35,7 +35,7 @@ from bench.analysis.variants import variant_label
 from bench.models import MODELS
 from bench.run.config import RunConfig
 from bench.run.loop import train_run
-from bench.run.step import Batch, DeviceSplit, build_model, evaluate, make_optimizer, train_step
+from bench.run.step import DeviceSplit, build_model, evaluate, make_optimizer, train_step
 from tasks.base import TASKS, TaskData
 
 DEFAULT_MODELS = ("rnn", "lstm", "gru", "transformer")
@@ -129,13 +129,6 @@ def _recall_data(config: GradflowConfig) -> TaskData:
     return task.build(config.run_config("rnn").variant, config.seed)
 
 
-def _batch(split, index: torch.Tensor, device: torch.device) -> Batch:
-    """Rows `index` of a (full-length) recall split as the step reads them."""
-    inputs = split.inputs[index].to(device)
-    last = torch.full((len(index),), inputs.shape[1] - 1, device=device)
-    return Batch(inputs, split.targets[index].to(device), split.positions[index].to(device), last, None)
-
-
 def position_rows(config: GradflowConfig, data: TaskData | None = None) -> list[dict]:
     data = data or _recall_data(config)
     device = torch.device(config.device)
@@ -169,7 +162,7 @@ def clip_rows(config: GradflowConfig, data: TaskData | None = None) -> list[dict
     data = data or _recall_data(config)
     device = torch.device(config.device)
     run = config.run_config("rnn")
-    train = data.train
+    train = DeviceSplit.of(data.train, device)  # moved to the device once, sliced per step
     rows = []
     for optimizer_name, lr in sorted(config.clip_lrs.items()):
         for clip in (config.clip_norm, None):
@@ -182,7 +175,7 @@ def clip_rows(config: GradflowConfig, data: TaskData | None = None) -> list[dict
             for step in range(config.clip_steps):
                 index = torch.randint(0, len(train), (config.batch_size,), generator=order)
                 before = [p.detach().clone() for p in params]
-                loss, norm = train_step(model, optimizer, _batch(train, index, device), "token", clip)
+                loss, norm = train_step(model, optimizer, train.batch(index), "token", clip)
                 deltas = [(p.detach() - b) for p, b in zip(params, before, strict=True)]
                 update_max = max(float(d.abs().max()) for d in deltas)
                 update_norm = float(torch.sqrt(sum(d.pow(2).sum() for d in deltas)))

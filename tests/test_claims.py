@@ -113,6 +113,28 @@ def test_an_undertrained_run_cannot_yield_supported():
     assert part.name.startswith("rnn falls") and part.verdict == INCONCLUSIVE and part.reason == UNDERTRAINED
 
 
+def test_a_run_stopped_early_at_chance_has_stalled_and_cannot_lose_a_verdict():
+    # the LSTM at d=128 sits at chance: stopped by early stopping at step 1000 of 1500 it never
+    # started learning (stalled); at the cap with the same numbers it used its whole budget
+    truth = {**TRUTH, ("lstm", 128): 0.13, ("gru", 128): 0.13}
+    stopped = runs_frame(truth, steps_done=1000, step_cap=1500)
+    claim = claims.claim_gates_mitigate(stopped)
+    assert all(p.verdict == INCONCLUSIVE and p.reason == UNDERTRAINED for p in claim.parts), claim.parts
+    table = claim.evidence
+    assert "stalled at chance" in table.loc[(table["model"] == "lstm") & (table["distance"] == 128),
+                                            "converged"].iloc[0]
+    capped = runs_frame(truth, steps_done=1500, step_cap=1500)
+    assert claims.claim_gates_mitigate(capped).verdict == SUPPORTED
+    # a model that learned (well above chance) and then stopped early has not stalled
+    learned = runs_frame(TRUTH, steps_done=600, step_cap=1500)
+    assert claims.claim_gates_mitigate(learned).verdict == SUPPORTED
+    # fill-in's left-only models at their computed ceiling are at an information limit: a
+    # plateau there is convergence even when early stopping ended it
+    assert claims.claim_bidirectional(fill_in(ceiling=0.125, steps_done=500, step_cap=1500)).verdict == SUPPORTED
+    # ... and however long they would train: the ceiling bounds them, converged or not
+    assert claims.claim_bidirectional(fill_in(ceiling=0.125, converged=0.0)).verdict == SUPPORTED
+
+
 def test_runs_without_the_converged_metric_count_as_not_converged_and_say_so():
     claim = claims.claim_gates_mitigate(runs_frame(TRUTH, converged=None))
     assert claim.verdict == INCONCLUSIVE and all(p.reason == UNDERTRAINED for p in claim.parts)

@@ -54,6 +54,24 @@ def test_lr_is_selected_on_validation_not_test_and_an_edge_choice_is_flagged():
     assert "at the grid's edge" in set(flags["flag"]) and set(flags["chosen"]) == {"yes", ""}
 
 
+def test_a_cell_tuned_on_one_seed_chooses_on_that_seed_not_on_the_confirmed_lrs_extra_seeds():
+    # lr 1e-3 ran seed 0 only (0.90); lr 3e-3 was confirmed with seeds 1 and 2 (0.80, 1.0, 1.0):
+    # over all its seeds 3e-3 looks better (0.93), on the seed both ran 1e-3 wins
+    rows = [{"task": "copy", "variant": "lag=8", "model": "lstm", "budget_params": 1000, "lr": lr,
+             "seed": seed, "status": "ok", "run_id": f"r{i}", "val_accuracy": val, "test_accuracy": val}
+            for i, (lr, seed, val) in enumerate([(1e-3, 0, 0.9), (3e-3, 0, 0.8), (3e-3, 1, 1.0), (3e-3, 2, 1.0)])]
+    selected, grid = tables.select_lr(pd.DataFrame(rows))
+    assert list(selected["lr"]) == [1e-3]
+    assert set(grid["tuned_on"]) == {"0"} and list(grid["seeds"]) == [1, 3]
+    assert list(grid["mean_val_accuracy"]) == [0.9, 0.8]  # what the choice compared
+    assert list(tables.lr_grid_table(grid)["chosen on seeds"]) == ["0", "0"]
+    # a full grid compares every seed
+    full = pd.DataFrame([{**rows[0], "lr": lr, "seed": seed, "run_id": f"f{lr}{seed}", "val_accuracy": lr * seed}
+                         for lr in (1e-3, 3e-3) for seed in (0, 1)])
+    selected, grid = tables.select_lr(full)
+    assert set(grid["tuned_on"]) == {"0,1"} and list(selected["lr"]) == [3e-3, 3e-3]
+
+
 def test_a_diverged_seed_counts_against_its_lr_and_is_shown():
     summary, grid = selected_summary(pd.read_csv(FIXTURE))
     rnn = grid[(grid["task"] == "fill_in") & (grid["model"] == "rnn")].set_index("lr")
@@ -107,7 +125,7 @@ def test_report_builds_from_a_results_table_with_speed_and_gradflow(fixture_dir)
     for heading in ("## Environment", "## Claims", "### Mean test accuracy per task variant x model",
                     "### Learning-rate grid", "### Task `recall`", "## Speed", "## Gradient flow"):
         assert heading in text
-    verdicts = dict(re.findall(r"^\| (\d) \| .* \| \*\*(.+)\*\* \|$", text, flags=re.M))
+    verdicts = dict(re.findall(r"^\| \[(\d)\]\(#claim-\d\) \| .* \| \*\*(.+)\*\* \|$", text, flags=re.M))
     assert verdicts == {"1": "supported", "2": "supported", "3": "supported", "4": "supported",
                         "5": "refuted", "6": "supported", "7": "supported", "8": "supported"}
     assert "1 diverged" in text and "Speed-up over the LSTM" in text and "at the grid's edge" in text
@@ -130,7 +148,7 @@ def test_a_folder_with_only_speed_results_reports(tmp_path):
     (tmp_path / "gradflow.csv").unlink()
     text = report(tmp_path, plots=False).read_text()
     assert "**No runs in this folder.**" in text and "## Speed" in text
-    verdicts = dict(re.findall(r"^\| (\d) \| .* \| \*\*(.+)\*\* \|$", text, flags=re.M))
+    verdicts = dict(re.findall(r"^\| \[(\d)\]\(#claim-\d\) \| .* \| \*\*(.+)\*\* \|$", text, flags=re.M))
     assert verdicts["3"] == "supported" and verdicts["1"] == "not run"
     assert cli.main(["report", str(tmp_path), "--no-plots"]) == 0
 
@@ -169,13 +187,19 @@ def test_report_from_real_runs_rebuilds_the_table(tmp_path, tiny_config, one_thr
     assert "preliminary" in text  # one seed, one lr: never a verdict
     for png in ("curves_recall.png", "accuracy_vs_distance_recall.png", "headline.png"):
         assert (tmp_path / png).exists()
+    # every verdict links to its claim section, and the recall claims to their drawn figures
+    assert "| [1](#claim-1) |" in text and '<a id="claim-1"></a>' in text
+    claim_1 = text[text.index('<a id="claim-1"></a>'):text.index('<a id="claim-2"></a>')]
+    assert "[headline.png](headline.png)" in claim_1 and "[curves_recall.png](curves_recall.png)" in claim_1
+    claim_6 = text[text.index('<a id="claim-6"></a>'):text.index('<a id="claim-7"></a>')]
+    assert "Figures:" not in claim_6  # no gradflow.csv here: no figure to link
 
 
 def test_report_cli(fixture_dir, tmp_path, capsys):
     assert cli.main(["report", str(fixture_dir), "--no-plots", "--format", "md,latex,csv"]) == 0
     assert "wrote" in capsys.readouterr().out
     text = (fixture_dir / "report.md").read_text()
-    assert "| 6 |" in text and "**not run**" in text  # no gradflow.csv: claims 6 and 7 not run
+    assert "| [6](#claim-6) |" in text and "**not run**" in text  # no gradflow.csv: claims 6 and 7 not run
     assert not list(fixture_dir.glob("*.png"))
     assert (fixture_dir / "report.tex").exists() and (fixture_dir / "summary.csv").exists()
     assert cli.main(["report", str(tmp_path / "nowhere")]) == 2

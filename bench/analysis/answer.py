@@ -89,6 +89,8 @@ def answer(summary: pd.DataFrame, speed_ok: pd.DataFrame) -> list[str]:
     """The bullet lines of the answer (empty when there is nothing to say yet)."""
     return (recall_sentences(summary)
             + table_sentence(summary, "fill_in", "Fill-in", "claim 2: only the bidirectional models can")
+            + table_sentence(summary, "copy", "Copy memory (10 symbols back after the lag)", "")
             + table_sentence(summary, "mqar", "MQAR (associative recall)", "")
+            + table_sentence(summary, "cloze", "Cloze on IMDB text (claim 2 on real text)", "")
             + table_sentence(summary, "imdb", "IMDB sentiment", "")
             + speed_sentence(speed_ok))

@@ -13,6 +13,11 @@ What every accuracy comparison checks, in plain words:
 - A "worse" model whose runs did not converge (validation still improving at the step cap)
   cannot lose a verdict: `inconclusive (undertrained)`. Runs without the `converged`
   metric (old results) count as not converged, and the part says so.
+- A run that early stopping ended before its step cap while its best validation accuracy
+  stayed within the min effect of the trivial baseline has *stalled*: it never started
+  learning and did not use its budget, so it counts as not converged either (a plateau at
+  chance cannot tell "cannot learn" from "has not started"). The exception is a model at an
+  information limit the task computes (fill-in's left-only ceiling): no training can lift it.
 
 Inputs: `runs`, one row per run after learning-rate selection (bench.analysis.tables.select_lr:
 columns task, variant, model, seed, status, test_accuracy, trivial_baseline, converged,
@@ -81,17 +86,41 @@ def ok_rows(frame: pd.DataFrame, **where) -> pd.DataFrame:
     return frame[mask]
 
 
-def cell_of(frame: pd.DataFrame, label: str, metric: str = "test_accuracy", **where) -> Cell:
-    """The Cell of the ok runs matching `where` (one row per seed at the selected lr)."""
+def stalled(rows: pd.DataFrame) -> pd.Series:
+    """True for runs stopped early (steps_done < step_cap) whose best validation accuracy
+    stayed within MIN_EFFECT of the trivial baseline: they never started learning."""
+    needed = ("steps_done", "step_cap", "val_accuracy", "trivial_baseline")
+    if rows.empty or any(column not in rows for column in needed):
+        return pd.Series(False, index=rows.index)
+    early = rows["steps_done"] < rows["step_cap"]
+    at_baseline = rows["val_accuracy"] < rows["trivial_baseline"] + MIN_EFFECT
+    return (early & at_baseline).fillna(False).astype(bool)
+
+
+def converged_runs(rows: pd.DataFrame, limit_known: bool = False) -> pd.Series | None:
+    """Per run, converged (early stopping or a flat end at the cap) and not stalled; None when
+    the runs carry no `converged` metric. limit_known: the task computes the best these runs
+    can ever reach (an information limit: fill-in's left-only ceiling, the Bayes-optimal
+    accuracy from the left context), so more training cannot lift them past it and every run
+    counts as converged for a test against that limit."""
+    if limit_known:
+        return pd.Series(True, index=rows.index)
+    if "converged" not in rows or not len(rows) or rows["converged"].isna().any():
+        return None
+    return (rows["converged"] == 1) & ~stalled(rows)
+
+
+def cell_of(frame: pd.DataFrame, label: str, metric: str = "test_accuracy", limit_known: bool = False,
+            **where) -> Cell:
+    """The Cell of the ok runs matching `where` (one row per seed at the selected lr);
+    limit_known: see converged_runs."""
     rows = ok_rows(frame, **where)
     if rows.empty or metric not in rows:
         return Cell(label)
     rows = rows.dropna(subset=[metric])
     scores = {seed: float(v) for seed, v in zip(rows["seed"], rows[metric], strict=True)}
-    if "converged" in rows and rows["converged"].notna().all() and len(rows):
-        converged = bool((rows["converged"] == 1).all())
-    else:
-        converged = None
+    per_run = converged_runs(rows, limit_known)
+    converged = None if per_run is None else bool(per_run.all())
     grid = int(rows["lr_grid"].min()) if "lr_grid" in rows and rows["lr_grid"].notna().any() else None
     return Cell(label, scores, converged, grid)
 
@@ -145,9 +174,11 @@ def chance(frame: pd.DataFrame, default: float = 0.0) -> float:
     return default
 
 
-def cell_table(frame: pd.DataFrame, keys: list[str], metric: str = "test_accuracy") -> pd.DataFrame:
+def cell_table(frame: pd.DataFrame, keys: list[str], metric: str = "test_accuracy",
+               at_limit: tuple[str, ...] = ()) -> pd.DataFrame:
     """Mean, CI half-width, n ok, diverged, converged seeds, LR grid size and the baselines per
-    cell: the numbers a claim rests on."""
+    cell: the numbers a claim rests on. at_limit: models tested against an information limit
+    (converged_runs' limit_known), whose convergence does not enter the verdict."""
     rows = []
     for key, group in frame.groupby(keys, sort=True):
         key = key if isinstance(key, tuple) else (key,)
@@ -155,10 +186,12 @@ def cell_table(frame: pd.DataFrame, keys: list[str], metric: str = "test_accurac
         stat = mean_ci(ok[metric] if metric in ok else [])
         row = {**dict(zip(keys, key, strict=True)), "mean": stat.mean, "ci95": stat.half, "n": stat.n,
                "diverged": int((group["status"] == "diverged").sum()) if "status" in group else 0}
-        if "converged" in ok and ok["converged"].notna().all() and len(ok):
-            row["converged"] = f"{int((ok['converged'] == 1).sum())}/{len(ok)}"
-        else:
-            row["converged"] = "unknown"
+        per_run = converged_runs(ok)
+        row["converged"] = "unknown" if per_run is None else f"{int(per_run.sum())}/{len(ok)}"
+        if per_run is not None and stalled(ok).any():
+            row["converged"] += f" ({int(stalled(ok).sum())} stalled at chance)"
+        if "model" in row and row["model"] in at_limit:
+            row["converged"] = "not needed (bounded by its ceiling)"
         row["lr_grid"] = int(group["lr_grid"].min()) if "lr_grid" in group and group["lr_grid"].notna().any() \
             else "unknown"
         for base in ("trivial_baseline", "bigram_baseline", "left_only_ceiling"):
@@ -196,7 +229,8 @@ HOW_TESTED = (f"Every comparison pairs the two models' runs by seed (same seed, 
               f"{MIN_EFFECT:g} accuracy and stays significant after the Holm correction over all "
               f"comparisons of this claim. Fewer than {MIN_SEEDS} seeds or fewer than {MIN_GRID} "
               f"learning rates per model: preliminary. A model that loses a comparison but did not "
-              f"converge makes it inconclusive (undertrained).")
+              f"converge makes it inconclusive (undertrained); so does one that early stopping "
+              f"ended at chance before its step cap (stalled: it never started learning).")
 
 
 __all__ = ["Cell", "Claim", "Part", "INCONCLUSIVE", "NOT_RUN", "PRELIMINARY", "REFUTED", "SUPPORTED",

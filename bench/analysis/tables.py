@@ -1,9 +1,11 @@
 """Result tables: one row per run, learning-rate selection, one row per cell, the environment.
 
 Summaries are per cell = (task, variant, model, budget_params). When a cell holds several
-learning rates (an LR grid), the lr with the best mean val_accuracy over seeds is selected
-(a diverged seed counts as val_accuracy 0; ties go to the smaller lr) and only that lr's
-test scores are reported. Test is never used for a choice. A choice at the smallest or
+learning rates (an LR grid), the lr with the best mean val_accuracy is selected, over the
+seeds every lr of the cell has run (all seeds for a full grid; the tuning seed for a cell
+tuned on one seed and then confirmed with more seeds at the chosen lr, bench/execute/suites.py);
+a diverged seed counts as val_accuracy 0; ties go to the smaller lr. Only that lr's test
+scores are reported, over all its seeds. Test is never used for a choice. A choice at the smallest or
 largest lr of the grid is flagged (`lr_edge`): the best lr may lie outside the grid. Means
 carry a 95% Student-t interval over seeds; n = 1 has no interval and is shown as such.
 Pure pandas (no torch).
@@ -49,24 +51,33 @@ def latest_versions(runs: pd.DataFrame) -> tuple[pd.DataFrame, int]:
 
 # ----------------------------------------------------------------------------- LR selection
 def select_lr(runs: pd.DataFrame, order: Sequence[str] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per cell, the lr with the best mean val_accuracy over seeds (validation only).
+    """Per cell, the lr with the best mean val_accuracy over the seeds every lr of the cell
+    has run (validation only; a cell tuned on seed 0 chooses on seed 0, then reports all
+    the seeds of its chosen lr).
 
     Returns (the runs at the selected lr, with columns `lr_grid` = how many lrs the cell
     tried and `lr_edge` = the choice is the grid's smallest or largest lr; the grid: one row
-    per cell and lr with mean_val_accuracy, seeds, diverged, grid_size, selected, edge)."""
+    per cell and lr with mean_val_accuracy over the compared seeds `tuned_on`, seeds (how
+    many it ran), diverged, grid_size, selected, edge)."""
     if runs.empty:
         return runs.assign(lr_grid=pd.Series(dtype=float), lr_edge=pd.Series(dtype=bool)), pd.DataFrame()
     frame = runs.copy()
     val = frame["val_accuracy"] if "val_accuracy" in frame else pd.Series(float("nan"), index=frame.index)
     frame["_val"] = val.where(frame["status"] != "diverged", DIVERGED_VAL)
+    frame["_common"] = _in_common_seeds(frame)
+    chosen_on = frame[frame["_common"]].groupby(CELL + ["lr"], dropna=False)["_val"].mean().rename("_key")
     grid = (frame.groupby(CELL + ["lr"], dropna=False)
-            .agg(mean_val_accuracy=("_val", "mean"), seeds=("seed", "nunique"),
-                 diverged=("status", lambda s: int((s == "diverged").sum())))
+            .agg(seeds=("seed", "nunique"), diverged=("status", lambda s: int((s == "diverged").sum())))
             .reset_index())
+    common = frame[frame["_common"]].groupby(CELL, dropna=False)["seed"].agg(
+        lambda s: ",".join(str(x) for x in sorted(set(s)))).rename("tuned_on")
+    grid = grid.merge(common.reset_index(), on=CELL, how="left")
     cells = grid.groupby(CELL, dropna=False)["lr"]
     grid["grid_size"] = cells.transform("nunique")
     at_edge = (grid["lr"] == cells.transform("min")) | (grid["lr"] == cells.transform("max"))
-    grid["_key"] = grid["mean_val_accuracy"].fillna(-1.0)
+    grid = grid.merge(chosen_on.reset_index(), on=CELL + ["lr"], how="left")
+    grid["mean_val_accuracy"] = grid["_key"]  # what the choice compared
+    grid["_key"] = grid["_key"].fillna(-1.0)
     best = grid.sort_values(["_key", "lr"], ascending=[False, True]).drop_duplicates(CELL)
     grid["selected"] = grid.set_index(CELL + ["lr"]).index.isin(best.set_index(CELL + ["lr"]).index)
     grid["edge"] = grid["selected"] & at_edge & (grid["grid_size"] >= 2)
@@ -74,6 +85,17 @@ def select_lr(runs: pd.DataFrame, order: Sequence[str] = ()) -> tuple[pd.DataFra
     chosen = chosen.rename(columns={"grid_size": "lr_grid", "edge": "lr_edge"})
     selected = frame.merge(chosen, on=CELL + ["lr"]).drop(columns="_val")
     return selected, sort_cells(grid.drop(columns="_key"), order)
+
+
+def _in_common_seeds(frame: pd.DataFrame) -> pd.Series:
+    """True for the runs whose seed every lr of their cell has run (the seeds an lr choice
+    may compare without favouring an lr that simply has more, or luckier, seeds)."""
+    per_lr = frame.groupby(CELL + ["lr"], dropna=False)["seed"].agg(frozenset).rename("_seeds").reset_index()
+    shared = per_lr.groupby(CELL, dropna=False)["_seeds"].agg(lambda sets: frozenset.intersection(*sets))
+    shared = shared.rename("_shared").reset_index()
+    keyed = frame[CELL + ["seed"]].reset_index().merge(shared, on=CELL, how="left").set_index("index")
+    inside = [seed in seeds or not seeds for seed, seeds in zip(keyed["seed"], keyed["_shared"], strict=True)]
+    return pd.Series(inside, index=keyed.index).reindex(frame.index)
 
 
 def lr_grid_table(grid: pd.DataFrame, order: Sequence[str] = ()) -> pd.DataFrame:
@@ -93,6 +115,7 @@ def lr_grid_table(grid: pd.DataFrame, order: Sequence[str] = ()) -> pd.DataFrame
     return pd.DataFrame({"task": table["task"], "variant": short_variant(table), "model": table["model"],
                          "lr": [f"{v:g}" for v in table["lr"]],
                          "mean val acc": table["mean_val_accuracy"], "n": table["seeds"],
+                         "chosen on seeds": table["tuned_on"] if "tuned_on" in table else "",
                          "diverged": table["diverged"], "chosen": table["selected"].map({True: "yes", False: ""}),
                          "flag": flags})
 

@@ -18,7 +18,8 @@ from pathlib import Path
 import tasks  # noqa: F401  (registers tasks)
 from bench.api import EXECUTORS
 from bench.api import execute as execute_runs
-from bench.execute.suites import SUITES
+from bench.execute.store import load_table
+from bench.execute.suites import SUITES, confirmation_runs
 from bench.grid import SETTINGS, grid, grid_from_file, parse_assignments, settings_of, typed
 from bench.models import MODELS
 from bench.run.config import RunConfig
@@ -28,7 +29,8 @@ FLAGS = ("budget_params", "steps", "batch_size", "lr", "device")  # settings wit
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--suite", help=f"a named suite ({', '.join(SUITES.names())})")
+    parser.add_argument("--suite", help=f"a named suite ({', '.join(SUITES.names())}); a two-stage suite "
+                        "(standard) then runs the seeds that confirm each tuned cell at its chosen lr")
     parser.add_argument("--task", help="one task (with --variant, --model)")
     parser.add_argument("--config", metavar="FILE",
                         help="a grid file (TOML, or YAML/JSON): tasks x variants x models x seeds x lrs")
@@ -152,12 +154,29 @@ def configs_from_args(args) -> list[RunConfig]:
     return grid(args.task, variant, args.model or None, seeds or [0], None, overrides)
 
 
+def confirmations(runs: list[RunConfig], out: Path, args) -> list[RunConfig]:
+    """A two-stage suite's second stage (bench.execute.suites.confirmation_runs): the seeds
+    its tuned cells still need at the lr they chose. None when --seeds replaced the suite's."""
+    suite = SUITES[args.suite] if args.suite else None
+    if suite is None or not suite.confirm_seeds or args.seeds is not None:
+        return []
+    return confirmation_runs(runs, load_table(out), suite.confirm_seeds)
+
+
+def run_and_tell(runs: list[RunConfig], out: Path, args) -> None:
+    counts = execute(runs, out, args)
+    print(f"{counts['asked']} runs: {counts['skipped']} already done, {counts['ok']} ok, "
+          f"{counts['diverged']} diverged -> {out / 'results.csv'}")
+
+
 def main(args) -> int:
     # the executor validates budgets, tasks and the device before writing anything, and
     # applies --threads and --deterministic in whichever process trains
     runs = configs_from_args(args)
     out = Path(args.out)
-    counts = execute(runs, out, args)
-    print(f"{counts['asked']} runs: {counts['skipped']} already done, {counts['ok']} ok, "
-          f"{counts['diverged']} diverged -> {out / 'results.csv'}")
+    run_and_tell(runs, out, args)
+    second = confirmations(runs, out, args)
+    if second:
+        print(f"stage two: {len(second)} runs confirm the tuned cells at the lr each chose on validation")
+        run_and_tell(second, out, args)
     return 0

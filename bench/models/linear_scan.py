@@ -15,7 +15,7 @@ Methods (all eager, no torch.compile):
 - "loop":    one in-place addcmul per time step on (B, W) slices, with a hand-written backward
              (the gradient of a linear scan is the reverse linear scan, see `_LinearScan`).
              T dispatches of ~10 us each + one pass over memory. CPU winner at the benchmark
-             shapes (a standalone interleaved benchmark, 2026-12-01, not committed).
+             shapes (bench_scan.py).
 - "chunked": T split in chunks of C; 3 short loops (local end states, carries across chunks,
              final states) of C + T/C + C dispatches over (B, T/C, W) slices; same backward.
              Fewer dispatches than "loop" but 2-3 passes over memory on strided slices.
@@ -152,8 +152,11 @@ def scan_assoc(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return associative_scan(_combine, (a, b), dim=1, combine_mode="generic")[1]
 
 
+# bench_scan.py (named in the docstrings) was a standalone interleaved benchmark run on
+# 2026-12-01 and not committed; the docstrings stay as they are because they are part of the
+# harness code hash that the committed runs carry.
 def auto_method(device: torch.device | str) -> str:
-    """The fastest exact method measured for the device type (module docstring; CUDA not measured)."""
+    """The fastest exact method measured for the device type (bench_scan.py; CUDA not measured)."""
     return "loop" if torch.device(device).type == "cpu" else "log"
 
 

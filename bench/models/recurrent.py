@@ -54,8 +54,10 @@ class RecurrentEncoder(nn.Module):
                 if name.startswith("bias_"):
                     bias[rows] = 1.0 if name.startswith("bias_ih") else 0.0
 
+    # lengths may also live on the model's device. This is a comment, not a docstring edit:
+    # docstrings are part of the harness code hash, and the committed runs carry that hash.
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
-        """x (B, T, D), lengths (B,) on the model's device or None when every sequence is full -> (B, T, S)."""
+        """x (B, T, D), lengths (B,) on CPU or None when every sequence is full -> (B, T, S)."""
         if self.bidirectional:
             return self.rnn(x, lengths)  # (B, T, 2W), zeros at pads
         out, _ = self.rnn(x)

@@ -8,6 +8,7 @@ module only formats. Nothing is typed in by hand.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -67,20 +68,23 @@ def _write_markdown(out: Path, result: Analysis, has_records: bool, plots: bool,
              f"Generated {_dt.datetime.now().strftime('%Y-%m-%d %H:%M')} by `python -m bench report` "
              "from the files in this folder; every number and verdict below is computed by code "
              "(bench/analysis, formatted by bench/report).", ""]
+    figures = {group: figure_lines(out, result, group) if plots else []
+               for group in ("headline", "results", "speed", "gradflow")}
+    drawn = {name for group in figures.values() for line in group for name in re.findall(r"\]\(([^)]+)\)$", line)}
     lines += overview(result)
     lines += answer_section(result)
-    lines += figure_lines(out, result, "headline") if plots else []
+    lines += figures["headline"]
     lines += how_to_read()
     lines += environment_section(result, has_records)
-    lines += claims_section(result.claims)
+    lines += claims_section(result.claims, drawn)
     lines += results_section(result)
-    lines += figure_lines(out, result, "results") if plots else []
+    lines += figures["results"]
     if not has_records and not result.selected.empty:
         lines += ["_No runs/ folder: training curves not drawn._", ""]
     lines += speed_section(result)
-    lines += figure_lines(out, result, "speed") if plots else []
+    lines += figures["speed"]
     lines += gradflow_section(result)
-    lines += figure_lines(out, result, "gradflow") if plots else []
+    lines += figures["gradflow"]
     if comparison is not None:
         same = int(comparison["identical"].sum())
         lines += [f"## Reproduction check against {compare_label}", "",

@@ -34,8 +34,11 @@ def how_to_read() -> list[str]:
             f"outside it.",
             "- `diverged` counts runs whose loss went non-finite; they have no test score and are "
             "never dropped silently. `converged` counts seeds whose validation stopped improving "
-            "(an early stop, or no new best in the last `patience` validations at the step cap; a "
-            "plateau at chance counts too; `unknown`: results from before the harness recorded it).",
+            "(an early stop, or no new best in the last `patience` validations at the step cap; "
+            "`unknown`: results from before the harness recorded it). A run that early stopping "
+            "ended before the cap at chance (best validation within 0.05 of the trivial baseline) "
+            "*stalled*: it never started learning, so it does not count as converged, except at an "
+            "information limit the task computes (fill-in's left-only ceiling).",
             "- The **trivial baseline** is the accuracy of the best guess without the ability the task "
             "tests, computed from the data per task (chance, a constant guess, the key-blind guess of "
             "associative recall, a guess among MQAR's context values); a score at or below it is "
@@ -66,14 +69,29 @@ def _part_line(part) -> str:
     return f"- {part.name}: **{part.verdict}**{why} — {part.detail}"
 
 
-def claims_section(claims: list[Claim]) -> list[str]:
+# the figures that show each claim's numbers (drawn by bench/report/build.py when the data exist)
+CLAIM_FIGURES = {1: ("headline.png", "curves_recall.png"), 8: ("headline.png", "curves_recall.png"),
+                 2: ("curves_fill_in.png", "curves_cloze.png"),
+                 3: ("throughput_vs_length.png", "speedup_over_lstm.png"),
+                 5: ("throughput_vs_length.png", "speedup_over_lstm.png"), 6: ("gradflow.png",),
+                 7: ("gradflow.png",)}
+
+
+def claims_section(claims: list[Claim], drawn: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """The verdict table (each row links to its claim), then per claim: rule, parts, links to
+    its figures among `drawn` (file names written next to the report) and its numbers."""
     lines = ["## Claims", "", "| # | claim | verdict |", "|---|---|---|"]
-    lines += [f"| {c.number} | {c.statement} | **{c.verdict}** |" for c in claims]
+    lines += [f"| [{c.number}](#claim-{c.number}) | {c.statement} | **{c.verdict}** |" for c in claims]
     lines.append("")
     for claim in claims:
         why = f" ({claim.reason})" if claim.reason and claim.verdict != NOT_RUN else ""
-        lines += [f"### Claim {claim.number}: {claim.verdict}{why}", "", claim.statement, "",
+        lines += [f'<a id="claim-{claim.number}"></a>', "",
+                  f"### Claim {claim.number}: {claim.verdict}{why}", "", claim.statement, "",
                   f"Rule: {claim.rule}", ""]
+        figures = [name for name in CLAIM_FIGURES.get(claim.number, ()) if name in drawn]
+        if figures:
+            lines += ["Figures: " + ", ".join(f"[{name}]({name})" for name in figures)
+                      + ("; numbers: the table under the parts." if claim.verdict != NOT_RUN else ""), ""]
         lines += [_part_line(p) for p in claim.parts]
         lines.append("")
         if claim.number in GPU_ANCHORS:
@@ -89,9 +107,12 @@ def lr_section(result: Analysis) -> list[str]:
     if grid is None or grid.empty:
         return []
     lines = ["### Learning-rate grid", "",
-             f"Rule: per cell, the lr with the best mean validation accuracy over seeds (diverged seeds "
-             f"count as {DIVERGED_VAL:g}; ties to the smaller lr); test scores are reported at that lr "
-             f"only, never chosen on test. A verdict needs a grid of at least {MIN_GRID} lrs per cell.", ""]
+             f"Rule: per cell, the lr with the best mean validation accuracy over the seeds every lr "
+             f"ran (diverged seeds count as {DIVERGED_VAL:g}; ties to the smaller lr); test scores are "
+             f"reported at that lr only, over all its seeds, never chosen on test. A cell tuned on one "
+             f"seed and then confirmed at the chosen lr with more seeds (tune-then-confirm) chooses on "
+             f"that seed: the column 'chosen on seeds' says which. A verdict needs a grid of at least "
+             f"{MIN_GRID} lrs per cell.", ""]
     chosen = grid[grid["selected"]]
     edge = chosen[chosen["edge"]]
     small = chosen[chosen["grid_size"] < MIN_GRID]

@@ -284,3 +284,15 @@ def test_harness_efficiency_divides_run_throughput_by_raw_step_throughput():
     assert table["run_tokens_per_s"].iloc[0] == 90.0 and table["efficiency"].iloc[0] == 0.45
     assert table["train_tokens_per_s"].iloc[0] == 100.0 and table["efficiency_train"].iloc[0] == 0.5
     assert harness_efficiency(runs, speed.iloc[0:0]).empty
+
+
+def test_lr_choice_says_when_no_seed_is_shared_by_every_lr_and_summary_counts_stalled_runs():
+    rows = [{"task": "copy", "variant": "lag=8", "model": "lstm", "budget_params": 1000, "lr": lr, "seed": seed,
+             "status": "ok", "run_id": f"r{lr}{seed}", "val_accuracy": val, "test_accuracy": val,
+             "converged": 1.0, "steps_done": steps, "step_cap": 800, "trivial_baseline": 0.125}
+            for lr, seed, val, steps in [(1e-3, 0, 0.9, 800), (3e-3, 1, 0.13, 400)]]
+    selected, grid = tables.select_lr(pd.DataFrame(rows))
+    assert set(grid["tuned_on"]) == {"0,1 (no seed shared by every lr)"} and "_common" not in selected
+    # the seed that stopped early at chance stalled: the summary does not count it as converged
+    summary = tables.summarize(tables.select_lr(pd.DataFrame([{**rows[1], "lr": 1e-3}, rows[0]]))[0])
+    assert summary.iloc[0]["converged"] == "1/2 (1 stalled)"

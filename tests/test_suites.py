@@ -92,7 +92,8 @@ def test_bench_run_on_a_two_stage_suite_runs_the_confirmation_seeds_by_itself(tm
     assert sorted(map(len, seeds_per_lr)) == [1, 1, 3]  # the chosen lr has all three seeds
     # resuming trains nothing again, and --seeds replaces the suite's own seeds (no stage two)
     assert cli.main(["run", "--suite", "tiny_two_stage", "--out", str(out), "--no-progress"]) == 0
-    assert "3 runs: 3 already done" in capsys.readouterr().out
+    resumed = capsys.readouterr().out
+    assert "3 runs: 3 already done" in resumed and "2 runs: 2 already done" in resumed  # both stages
     assert cli.main(["run", "--suite", "tiny_two_stage", "--out", str(tmp_path / "one"), "--seeds", "0",
                      "--no-progress"]) == 0
     assert "stage two" not in capsys.readouterr().out

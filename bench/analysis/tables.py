@@ -17,6 +17,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
+from bench.analysis.convergence import converged_runs, stalled
 from bench.analysis.labels import short_variant, sort_cells, sort_models
 from bench.analysis.stats import mean_ci
 
@@ -69,8 +70,11 @@ def select_lr(runs: pd.DataFrame, order: Sequence[str] = ()) -> tuple[pd.DataFra
     grid = (frame.groupby(CELL + ["lr"], dropna=False)
             .agg(seeds=("seed", "nunique"), diverged=("status", lambda s: int((s == "diverged").sum())))
             .reset_index())
-    common = frame[frame["_common"]].groupby(CELL, dropna=False)["seed"].agg(
-        lambda s: ",".join(str(x) for x in sorted(set(s)))).rename("tuned_on")
+    common = frame[frame["_common"]].groupby(CELL, dropna=False)["seed"].agg(_seed_list).rename("tuned_on")
+    seed_sets = frame.groupby(CELL + ["lr"], dropna=False)["seed"].agg(frozenset)
+    disjoint = seed_sets.groupby(CELL, dropna=False).agg(lambda sets: not frozenset.intersection(*sets))
+    common = common.where(~disjoint.reindex(common.index).fillna(False).astype(bool),
+                          common + " (no seed shared by every lr)")
     grid = grid.merge(common.reset_index(), on=CELL, how="left")
     cells = grid.groupby(CELL, dropna=False)["lr"]
     grid["grid_size"] = cells.transform("nunique")
@@ -83,8 +87,12 @@ def select_lr(runs: pd.DataFrame, order: Sequence[str] = ()) -> tuple[pd.DataFra
     grid["edge"] = grid["selected"] & at_edge & (grid["grid_size"] >= 2)
     chosen = grid.loc[grid["selected"], CELL + ["lr", "grid_size", "edge"]]
     chosen = chosen.rename(columns={"grid_size": "lr_grid", "edge": "lr_edge"})
-    selected = frame.merge(chosen, on=CELL + ["lr"]).drop(columns="_val")
+    selected = frame.merge(chosen, on=CELL + ["lr"]).drop(columns=["_val", "_common"])
     return selected, sort_cells(grid.drop(columns="_key"), order)
+
+
+def _seed_list(seeds: pd.Series) -> str:
+    return ",".join(str(x) for x in sorted(set(seeds)))
 
 
 def _in_common_seeds(frame: pd.DataFrame) -> pd.Series:
@@ -94,6 +102,7 @@ def _in_common_seeds(frame: pd.DataFrame) -> pd.Series:
     shared = per_lr.groupby(CELL, dropna=False)["_seeds"].agg(lambda sets: frozenset.intersection(*sets))
     shared = shared.rename("_shared").reset_index()
     keyed = frame[CELL + ["seed"]].reset_index().merge(shared, on=CELL, how="left").set_index("index")
+    # no seed shared by every lr (a grid stopped half-way): compare every seed, and say so
     inside = [seed in seeds or not seeds for seed, seeds in zip(keyed["seed"], keyed["_shared"], strict=True)]
     return pd.Series(inside, index=keyed.index).reindex(frame.index)
 
@@ -114,7 +123,7 @@ def lr_grid_table(grid: pd.DataFrame, order: Sequence[str] = ()) -> pd.DataFrame
         flags.append("; ".join(flag))
     return pd.DataFrame({"task": table["task"], "variant": short_variant(table), "model": table["model"],
                          "lr": [f"{v:g}" for v in table["lr"]],
-                         "mean val acc": table["mean_val_accuracy"], "n": table["seeds"],
+                         "mean val acc (chosen-on seeds)": table["mean_val_accuracy"], "n": table["seeds"],
                          "chosen on seeds": table["tuned_on"] if "tuned_on" in table else "",
                          "diverged": table["diverged"], "chosen": table["selected"].map({True: "yes", False: ""}),
                          "flag": flags})
@@ -122,10 +131,13 @@ def lr_grid_table(grid: pd.DataFrame, order: Sequence[str] = ()) -> pd.DataFrame
 
 # ----------------------------------------------------------------------------- summaries
 def _converged_text(group: pd.DataFrame) -> str:
-    """'k/n' converged seeds, or 'unknown' when the runs carry no `converged` metric."""
-    if "converged" not in group or group["converged"].isna().all():
+    """'k/n' converged seeds (stalled runs do not count: bench.analysis.convergence), or
+    'unknown' when the runs carry no `converged` metric."""
+    per_run = converged_runs(group)
+    if per_run is None:
         return "unknown"
-    return f"{int((group['converged'] == 1).sum())}/{len(group)}"
+    text = f"{int(per_run.sum())}/{len(group)}"
+    return text + (f" ({int(stalled(group).sum())} stalled)" if stalled(group).any() else "")
 
 
 def summarize(selected: pd.DataFrame, order: Sequence[str] = ()) -> pd.DataFrame:

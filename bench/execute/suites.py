@@ -1,6 +1,6 @@
 """Named suites: each is a Python list of run configs (a sweep is a list, nothing more).
 
-- quick: 2 CPU cores, about 5 minutes; `make bench` runs it. One seed and one learning rate,
+- quick: 2 CPU cores, about 3½ minutes of runs; `make bench` runs it. One seed and one learning rate,
   so its verdicts read `preliminary` by the rules (bench/analysis/stats.py).
 - standard: 2 CPU cores, the committed evidence: every family at CPU scale, 3 seeds x a
   3-value learning-rate grid (the full grid where a claim rests on the cell, tune on seed 0

@@ -7,6 +7,7 @@ from bench.analysis.labels import shared_text, short_variant
 from bench.analysis.stats import MIN_EFFECT, MIN_SEEDS, NOT_RUN, Claim
 from bench.analysis.tables import DIVERGED_VAL, MIN_GRID, accuracy_matrix, lr_grid_table
 from bench.report.markdown import markdown, task_table
+from bench.report.sections_probes import GPU_NOTE
 
 
 def overview(result: Analysis) -> list[str]:
@@ -95,8 +96,7 @@ def claims_section(claims: list[Claim], drawn: set[str] | frozenset[str] = froze
         lines += [_part_line(p) for p in claim.parts]
         lines.append("")
         if claim.number in GPU_ANCHORS:
-            lines += [f"What a GPU would change (published in ANCHORS.md, **not measured here**): "
-                      f"{GPU_ANCHORS[claim.number]}", ""]
+            lines += [f"{GPU_NOTE} {GPU_ANCHORS[claim.number]}", ""]
         if claim.verdict != NOT_RUN and claim.evidence is not None and not claim.evidence.empty:
             lines += ["<details><summary>numbers</summary>", "", markdown(claim.evidence), "</details>", ""]
     return lines

@@ -8,6 +8,9 @@ from bench.analysis.claims import GPU_ANCHORS
 from bench.analysis.labels import sort_models
 from bench.report.markdown import human, markdown
 
+GPU_NOTE = ("What a GPU would change (from the project's anchor notes, shared/ANCHORS.md outside this "
+            "repository, **not measured here**):")
+
 
 def speed_section(result: Analysis) -> list[str]:
     lines = ["## Speed", ""]
@@ -31,8 +34,7 @@ def speed_section(result: Analysis) -> list[str]:
         lines += ["Thread scaling (what a second core buys on this CPU: training tokens/s at 2 threads over 1 "
                   "thread, same model and length; 1.0 = no gain, 2.0 = perfect):", "",
                   markdown(result.scaling, numbers="{:.2f}".format), ""]
-    lines += [f"What a GPU would change (published in ANCHORS.md, **not measured here**): {GPU_ANCHORS[3]} "
-              f"{GPU_ANCHORS[5]}", ""]
+    lines += [f"{GPU_NOTE} {GPU_ANCHORS[3]} {GPU_ANCHORS[5]}", ""]
     lines += ["Harness efficiency: each run's training tokens/s over the raw training-step tokens/s "
               "`bench speed` measured for the same model, device, threads, length, batch and budget. "
               "`efficiency`: end to end, the whole run with its validations (the harness's real cost); "

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from bench.analysis.convergence import converged_runs, stalled
+from bench.analysis.convergence import converged_runs, converged_text
 from bench.analysis.labels import shared_settings, with_knob
 from bench.analysis.stats import (
     INCONCLUSIVE,
@@ -163,12 +163,8 @@ def cell_table(frame: pd.DataFrame, keys: list[str], metric: str = "test_accurac
         stat = mean_ci(ok[metric] if metric in ok else [])
         row = {**dict(zip(keys, key, strict=True)), "mean": stat.mean, "ci95": stat.half, "n": stat.n,
                "diverged": int((group["status"] == "diverged").sum()) if "status" in group else 0}
-        per_run = converged_runs(ok)
-        row["converged"] = "unknown" if per_run is None else f"{int(per_run.sum())}/{len(ok)}"
-        if per_run is not None and stalled(ok).any():
-            row["converged"] += f" ({int(stalled(ok).sum())} stalled at chance)"
-        if "model" in row and row["model"] in at_limit:
-            row["converged"] = "not needed (bounded by its ceiling)"
+        row["converged"] = ("not needed (bounded by its ceiling)" if row.get("model") in at_limit
+                            else converged_text(ok))
         row["lr_grid"] = int(group["lr_grid"].min()) if "lr_grid" in group and group["lr_grid"].notna().any() \
             else "unknown"
         for base in ("trivial_baseline", "bigram_baseline", "left_only_ceiling"):

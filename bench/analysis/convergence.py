@@ -36,3 +36,14 @@ def converged_runs(rows: pd.DataFrame, limit_known: bool = False) -> pd.Series |
     if "converged" not in rows or not len(rows) or rows["converged"].isna().any():
         return None
     return (rows["converged"] == 1) & ~stalled(rows)
+
+
+def converged_text(rows: pd.DataFrame) -> str:
+    """'k/n' converged runs, with '(m stalled at chance)' when some stalled; 'unknown' when
+    the runs carry no `converged` metric (results from before the harness recorded it)."""
+    per_run = converged_runs(rows)
+    if per_run is None:
+        return "unknown"
+    stopped_at_chance = int(stalled(rows).sum())
+    note = f" ({stopped_at_chance} stalled at chance)" if stopped_at_chance else ""
+    return f"{int(per_run.sum())}/{len(rows)}{note}"

@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from bench.analysis.convergence import converged_runs, stalled
+from bench.analysis.convergence import converged_text
 from bench.analysis.labels import short_variant, sort_cells, sort_models
 from bench.analysis.stats import mean_ci
 
@@ -65,17 +65,15 @@ def select_lr(runs: pd.DataFrame, order: Sequence[str] = ()) -> tuple[pd.DataFra
     frame = runs.copy()
     val = frame["val_accuracy"] if "val_accuracy" in frame else pd.Series(float("nan"), index=frame.index)
     frame["_val"] = val.where(frame["status"] != "diverged", DIVERGED_VAL)
-    frame["_common"] = _in_common_seeds(frame)
+    shared = _shared_seeds(frame)
+    frame = frame.merge(shared[CELL + ["_shared"]], on=CELL, how="left")
+    # no seed shared by every lr (a grid stopped half-way): compare every seed (tuned_on says so)
+    frame["_common"] = [seed in seeds or not seeds for seed, seeds in zip(frame["seed"], frame["_shared"], strict=True)]
     chosen_on = frame[frame["_common"]].groupby(CELL + ["lr"], dropna=False)["_val"].mean().rename("_key")
     grid = (frame.groupby(CELL + ["lr"], dropna=False)
             .agg(seeds=("seed", "nunique"), diverged=("status", lambda s: int((s == "diverged").sum())))
             .reset_index())
-    common = frame[frame["_common"]].groupby(CELL, dropna=False)["seed"].agg(_seed_list).rename("tuned_on")
-    seed_sets = frame.groupby(CELL + ["lr"], dropna=False)["seed"].agg(frozenset)
-    disjoint = seed_sets.groupby(CELL, dropna=False).agg(lambda sets: not frozenset.intersection(*sets))
-    common = common.where(~disjoint.reindex(common.index).fillna(False).astype(bool),
-                          common + " (no seed shared by every lr)")
-    grid = grid.merge(common.reset_index(), on=CELL, how="left")
+    grid = grid.merge(shared[CELL + ["tuned_on"]], on=CELL, how="left")
     cells = grid.groupby(CELL, dropna=False)["lr"]
     grid["grid_size"] = cells.transform("nunique")
     at_edge = (grid["lr"] == cells.transform("min")) | (grid["lr"] == cells.transform("max"))
@@ -87,7 +85,7 @@ def select_lr(runs: pd.DataFrame, order: Sequence[str] = ()) -> tuple[pd.DataFra
     grid["edge"] = grid["selected"] & at_edge & (grid["grid_size"] >= 2)
     chosen = grid.loc[grid["selected"], CELL + ["lr", "grid_size", "edge"]]
     chosen = chosen.rename(columns={"grid_size": "lr_grid", "edge": "lr_edge"})
-    selected = frame.merge(chosen, on=CELL + ["lr"]).drop(columns=["_val", "_common"])
+    selected = frame.merge(chosen, on=CELL + ["lr"]).drop(columns=["_val", "_shared", "_common"])
     return selected, sort_cells(grid.drop(columns="_key"), order)
 
 
@@ -95,16 +93,16 @@ def _seed_list(seeds: pd.Series) -> str:
     return ",".join(str(x) for x in sorted(set(seeds)))
 
 
-def _in_common_seeds(frame: pd.DataFrame) -> pd.Series:
-    """True for the runs whose seed every lr of their cell has run (the seeds an lr choice
-    may compare without favouring an lr that simply has more, or luckier, seeds)."""
-    per_lr = frame.groupby(CELL + ["lr"], dropna=False)["seed"].agg(frozenset).rename("_seeds").reset_index()
-    shared = per_lr.groupby(CELL, dropna=False)["_seeds"].agg(lambda sets: frozenset.intersection(*sets))
-    shared = shared.rename("_shared").reset_index()
-    keyed = frame[CELL + ["seed"]].reset_index().merge(shared, on=CELL, how="left").set_index("index")
-    # no seed shared by every lr (a grid stopped half-way): compare every seed, and say so
-    inside = [seed in seeds or not seeds for seed, seeds in zip(keyed["seed"], keyed["_shared"], strict=True)]
-    return pd.Series(inside, index=keyed.index).reindex(frame.index)
+def _shared_seeds(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per cell, `_shared`: the seeds every lr of the cell ran (an lr choice compares only
+    those, so an lr does not win by simply having more, or luckier, seeds), and `tuned_on`:
+    them as text, or every seed with a note when no seed is shared by every lr."""
+    per_lr = frame.groupby(CELL + ["lr"], dropna=False)["seed"].agg(frozenset)
+    shared = per_lr.groupby(CELL, dropna=False).agg(lambda sets: frozenset.intersection(*sets))
+    every = frame.groupby(CELL, dropna=False)["seed"].agg(frozenset)  # the same cells, same order
+    labels = [_seed_list(common) if common else _seed_list(seeds) + " (no seed shared by every lr)"
+              for common, seeds in zip(shared, every, strict=True)]
+    return shared.rename("_shared").reset_index().assign(tuned_on=labels)
 
 
 def lr_grid_table(grid: pd.DataFrame, order: Sequence[str] = ()) -> pd.DataFrame:
@@ -130,16 +128,6 @@ def lr_grid_table(grid: pd.DataFrame, order: Sequence[str] = ()) -> pd.DataFrame
 
 
 # ----------------------------------------------------------------------------- summaries
-def _converged_text(group: pd.DataFrame) -> str:
-    """'k/n' converged seeds (stalled runs do not count: bench.analysis.convergence), or
-    'unknown' when the runs carry no `converged` metric."""
-    per_run = converged_runs(group)
-    if per_run is None:
-        return "unknown"
-    text = f"{int(per_run.sum())}/{len(group)}"
-    return text + (f" ({int(stalled(group).sum())} stalled)" if stalled(group).any() else "")
-
-
 def summarize(selected: pd.DataFrame, order: Sequence[str] = ()) -> pd.DataFrame:
     """One row per cell: lr (and grid size, edge flag), n ok, n diverged, converged seeds,
     mean test accuracy ± CI, test mse (regression), baselines (with `at_baseline` when the
@@ -152,7 +140,7 @@ def summarize(selected: pd.DataFrame, order: Sequence[str] = ()) -> pd.DataFrame
         row.update({"lr": group["lr"].iloc[0], "lr_grid": group["lr_grid"].iloc[0] if "lr_grid" in group else 1,
                     "lr_edge": bool(group["lr_edge"].iloc[0]) if "lr_edge" in group else False,
                     "n": acc.n, "diverged": int((group["status"] == "diverged").sum()),
-                    "converged": _converged_text(ok), "test_accuracy": acc.mean, "ci95": acc.half})
+                    "converged": converged_text(ok), "test_accuracy": acc.mean, "ci95": acc.half})
         if "test_mse" in ok and ok["test_mse"].notna().any():
             mse = mean_ci(ok["test_mse"])
             row.update({"test_mse": mse.mean, "test_mse_ci95": mse.half})

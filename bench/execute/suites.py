@@ -153,8 +153,8 @@ def standard() -> list[RunConfig]:
 
     return (full_grid("recall", [{"distance": d, "n_pairs": 1} for d in (8, 32, 128)], claim_1)
             + full_grid("fill_in", [{"length": 32}], core)
-            + grid("imdb", [{"max_len": 256}], imdb_models, [TUNE_SEED], CPU_LRS,
-                   **{**STANDARD_CPU, "steps": 700, "eval_every": 175, "min_steps": 350, "patience": 2})
+            + tuned("imdb", [{"max_len": 256}], imdb_models, steps=700, eval_every=175, min_steps=350,
+                    patience=2)
             + tuned("mqar", [{"seq_len": 64, "n_kv": 4}], claim_1)
             + tuned("copy", [{"lag": 32}], claim_1)
             + tuned("adding", [{"length": 50}], claim_1)

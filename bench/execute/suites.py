@@ -17,6 +17,7 @@ import pandas as pd
 
 import tasks  # noqa: F401  (registers tasks)
 from bench.analysis.tables import select_lr, wide_runs
+from bench.execute import calibration
 from bench.models import MODELS
 from bench.registry import Registry
 from bench.run.config import RunConfig
@@ -228,3 +229,8 @@ def full() -> list[RunConfig]:
 
 SUITES.add("full", Suite("full", "a cluster: the standard_gpu runs x LR grid (3e-4, 1e-3, 3e-3, 1e-2) x 3 seeds",
                          full))
+
+
+SUITES.add("calibrate_imdb", Suite("calibrate_imdb", "2 CPU cores, ~35 min: IMDB full data, 2 epochs, "
+                                    "head vs tail truncation, lr per model (results/calibration)",
+                                    calibration.calibrate_imdb))

@@ -18,10 +18,13 @@ import torch
 from torch import nn
 
 from bench.models.bilstm import BiLSTM
+from bench.models.init import chrono_bias, orthogonal_recurrence, set_gate_bias
 from bench.models.spec import ModelSpec, register_model
 
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 CARRY_GATE = {"lstm": 1, "gru": 1}  # index of the gate that keeps the state: LSTM f, GRU z
+INPUT_GATE = {"lstm": 0}  # PyTorch LSTM gate order i, f, g, o
+INITS = {"rnn": ("standard", "orthogonal"), "lstm": ("standard", "chrono"), "gru": ("standard", "chrono")}
 
 
 class RecurrentEncoder(nn.Module):
@@ -35,7 +38,7 @@ class RecurrentEncoder(nn.Module):
                     CELLS[cell](d_in, width, num_layers=layers, batch_first=True,
                                 dropout=dropout if layers > 1 else 0.0, **kwargs))
         self.lengths_on_device = True  # lengths only index on the device: no host sync per step
-        self.width, self.bidirectional = width, bidirectional
+        self.cell, self.width, self.bidirectional = cell, width, bidirectional
         self.state_dim = width * (2 if bidirectional else 1)
         if cell in CARRY_GATE:
             self._carry_gate_bias(CARRY_GATE[cell])
@@ -48,11 +51,28 @@ class RecurrentEncoder(nn.Module):
         - LSTM: forget gate f (PyTorch gate order i, f, g, o) -> 1 (Keras's unit_forget_bias);
         - GRU: update gate z (gate order r, z, n; h' = (1 - z) n + z h) -> 1.
         PyTorch has two bias vectors per layer: b_ih's gate is set to 1, b_hh's to 0."""
-        rows = slice(gate * self.width, (gate + 1) * self.width)
+        set_gate_bias(self.rnn, gate, self.width, 1.0)
+
+    def init_memory(self, init: str, t_max: int) -> None:
+        """Apply a memory init of bench/models/init.py (the constructor applied "standard"):
+        "chrono" for the LSTM (forget bias log u, input bias -log u, per layer and direction,
+        one u per unit) and the GRU (update-gate bias log u); "orthogonal" for the RNN."""
+        if init == "standard":
+            return
+        if init == "orthogonal" and self.cell == "rnn":
+            orthogonal_recurrence(self.rnn)
+            return
+        if init != "chrono" or self.cell not in CARRY_GATE:
+            raise ValueError(f"init {init!r} does not apply to {self.cell}")
+        params = dict(self.rnn.named_parameters())
+        gates = [(CARRY_GATE[self.cell], 1.0)] + [(INPUT_GATE[self.cell], -1.0)] * (self.cell in INPUT_GATE)
         with torch.no_grad():
-            for name, bias in self.rnn.named_parameters():
-                if name.startswith("bias_"):
-                    bias[rows] = 1.0 if name.startswith("bias_ih") else 0.0
+            for name in (n for n in params if n.startswith("bias_ih")):  # per layer and direction
+                carry = chrono_bias(self.width, t_max)  # (W,) one draw per unit, shared by f and i
+                for gate, sign in gates:
+                    rows = slice(gate * self.width, (gate + 1) * self.width)
+                    params[name][rows] = sign * carry
+                    params[name.replace("bias_ih", "bias_hh")][rows] = 0.0
 
     # lengths may also live on the model's device. This is a comment, not a docstring edit:
     # docstrings are part of the harness code hash, and the committed runs carry that hash.
@@ -88,7 +108,8 @@ def _recurrent(cell: str, bidirectional: bool = False):
 
 
 for _name in ("rnn", "lstm", "gru"):
-    register_model(ModelSpec(_name, "recurrent", "state at the last real position", _recurrent(_name)))
+    register_model(ModelSpec(_name, "recurrent", "state at the last real position", _recurrent(_name),
+                             inits=INITS[_name]))
 register_model(ModelSpec("bilstm", "recurrent",
                          "forward state at the last real position + backward state at position 0",
-                         _recurrent("lstm", bidirectional=True), reads_future=True))
+                         _recurrent("lstm", bidirectional=True), reads_future=True, inits=INITS["lstm"]))

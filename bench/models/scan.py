@@ -32,6 +32,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from bench.models.init import chrono_bias
 from bench.models.linear_scan import auto_method as scan_method
 from bench.models.linear_scan import scan_depth, scan_from_log, scan_implementation_name, scan_linear
 from bench.models.spec import ModelSpec, register_model
@@ -70,6 +71,21 @@ class MinCell(nn.Module):
             else:
                 self.linear.bias[:w] = 1.0  # f
                 self.linear.bias[w: 2 * w] = -1.0  # i
+
+    def init_memory(self, init: str, t_max: int) -> None:
+        """"chrono" (bench/models/init.py): a's logit log u per unit, u ~ U[1, t_max - 1]:
+        minGRU z bias -log u (a = 1 - z); minLSTM f bias log u, i bias -log u."""
+        if init == "standard":
+            return
+        if init != "chrono":
+            raise ValueError(f"init {init!r} does not apply to {self.kind}")
+        w, carry = self.width, chrono_bias(self.width, t_max)
+        with torch.no_grad():
+            if self.kind == "mingru":
+                self.linear.bias[:w] = -carry
+            else:
+                self.linear.bias[:w] = carry
+                self.linear.bias[w: 2 * w] = -carry
 
     def log_coefficients(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """x (B, T, D) -> log a, log b (B, T, W), the paper's log-space formulas."""
@@ -125,6 +141,11 @@ class ScanEncoder(nn.Module):
         self.kind, self.width, self.state_dim = kind, width, width
         self.lengths_on_device = True  # lengths only build a mask: device lengths save a copy per step
 
+    def init_memory(self, init: str, t_max: int) -> None:
+        """Apply a memory init to every layer (MinCell.init_memory)."""
+        for cell in self.cells:
+            cell.init_memory(init, t_max)
+
     def _run(self, x: torch.Tensor, lengths: torch.Tensor | None, sequential: bool) -> torch.Tensor:
         h = x
         for n, cell in enumerate(self.cells):
@@ -165,4 +186,4 @@ def _scan(kind: str):
 
 for _kind in ("mingru", "minlstm"):
     register_model(ModelSpec(_kind, "recurrent-scan", "state at the last real position", _scan(_kind),
-                             core=False))
+                             core=False, inits=("standard", "chrono")))

@@ -17,7 +17,9 @@ class ModelSpec:
 
     build(d_in, width, layers, dropout, heads, ffn) -> encoder. `width_multiple` constrains
     the width (attention heads must divide it); `has_ffn` marks a model whose FFN width is
-    the fine knob the budget solver turns after the width.
+    the fine knob the budget solver turns after the width. `inits`: the values of the run
+    setting `init` it accepts; an encoder with more than "standard" has
+    `init_memory(init, t_max)`.
     """
 
     name: str
@@ -28,6 +30,8 @@ class ModelSpec:
     has_ffn: bool = False
     reads_future: bool = False  # sees tokens after a position (bidirectional)
     core: bool = True  # one of the models every standard comparison trains
+    # the memory inits it supports (bench/models/init.py); its encoder's init_memory applies one
+    inits: tuple[str, ...] = ("standard",)
 
 
 MODELS: Registry[ModelSpec] = Registry("model")

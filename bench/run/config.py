@@ -9,10 +9,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.run.version import code_hash
+from bench.run.version import run_code
+
+MAX_SEED = 2**32 - 1  # numpy's and torch's generators both take it; a task salts it itself
+INITS = ("standard", "chrono", "orthogonal")  # which apply to which model: bench/models/init.py
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,10 @@ class RunConfig:
     eval_every: int = 100  # steps between validations (best-on-validation is kept)
     patience: int = 5  # early stopping: validations in a row without a new best
     min_steps: int = 0  # never stop early before this step (long tasks plateau before they learn)
+    # how the model's memory starts (bench/models/init.py): "standard" (carry-gate bias 1; the
+    # plain RNN: PyTorch's default), "chrono" (gated models: carry-gate biases spread over
+    # timescales up to the sequence length), "orthogonal" (the plain RNN's recurrent matrix)
+    init: str = "standard"
     device: str = "cpu"  # resolved: "cpu" or "cuda"
 
     def __post_init__(self) -> None:
@@ -50,8 +58,21 @@ class RunConfig:
                      "patience"):
             if getattr(self, name) < 1:
                 raise ValueError(f"config {name} must be >= 1, got {getattr(self, name)}")
+        for name in ("lr", "weight_decay", "warmup_frac", "clip_norm", "dropout"):
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"config {name} must be a finite number, got {getattr(self, name)}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"config dropout must be in [0, 1), got {self.dropout}")
+        if not 0.0 <= self.warmup_frac < 1.0:
+            raise ValueError(f"config warmup_frac must be in [0, 1), got {self.warmup_frac}")
+        if self.clip_norm <= 0:
+            raise ValueError(f"config clip_norm must be > 0, got {self.clip_norm}")
+        if self.weight_decay < 0:
+            raise ValueError(f"config weight_decay must be >= 0, got {self.weight_decay}")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ValueError(f"config seed must be in [0, {MAX_SEED}], got {self.seed}")
+        if self.init not in INITS:
+            raise ValueError(f"config init must be one of {', '.join(INITS)}, got {self.init!r}")
         if not 0 <= self.min_steps <= self.steps:
             raise ValueError(f"config min_steps must be in [0, steps], got {self.min_steps}")
         if self.lr <= 0:
@@ -73,11 +94,19 @@ class RunConfig:
     def replace(self, **changes: Any) -> "RunConfig":
         return RunConfig.from_dict({**self.to_dict(), **changes})
 
+    def config_key(self, task_version: int) -> str:
+        """Hash of the sorted config JSON and the task's version, without the code: the same
+        experiment under any harness code (the store keeps one record per key)."""
+        blob = json.dumps({"config": self.to_dict(), "task_version": task_version},
+                          sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
     def run_id(self, task_version: int) -> str:
-        """Hash of the sorted config JSON, the task's version and the harness code hash
-        (bench.run.version): the same config on changed code is a new run, never a stale twin."""
+        """Hash of the config key and the hash of the code this run executes
+        (bench.run.version.run_code: the loop, its model's and its task's files): the same
+        config on changed code is a new run, never a stale twin; another model's edit is not."""
         blob = json.dumps({"config": self.to_dict(), "task_version": task_version,
-                           "code": code_hash()}, sort_keys=True, separators=(",", ":"))
+                           "code": run_code(self.model, self.task).hash}, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 

@@ -26,7 +26,7 @@ import torch
 from bench.models import MODELS, count
 from bench.run.config import RunConfig
 from bench.run.step import DeviceSplit, build_model, evaluate, make_optimizer, train_step
-from bench.run.version import code_hash
+from bench.run.version import CodeIdentity, code_hash, run_code
 from tasks.base import TASKS, TaskData
 
 
@@ -45,7 +45,7 @@ def schedule(step: int, total: int, warmup: int) -> float:
     return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
 
-def environment(device: torch.device) -> dict[str, Any]:
+def environment(device: torch.device, code: CodeIdentity | None = None) -> dict[str, Any]:
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                                 text=True, timeout=5).stdout.strip() or "unknown"
@@ -54,8 +54,17 @@ def environment(device: torch.device) -> dict[str, Any]:
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_name()
     return {"torch": torch.__version__, "python": platform.python_version(), "device": device.type,
             "device_name": name, "threads": torch.get_num_threads(), "git_commit": commit,
-            "harness_code": code_hash(),
+            "harness_code": code.hash if code is not None else code_hash(),
+            "code_files": list(code.files) if code is not None else [],
+            "plugins": plugins_loaded(),
             "cudnn": torch.backends.cudnn.version() if device.type == "cuda" else None}
+
+
+def plugins_loaded() -> list[str]:
+    """The plugin modules this process loaded (bench.plugins: --import paths, dotted names)."""
+    from bench.plugins import loaded  # imports nothing of bench itself
+
+    return loaded()
 
 
 def cpu_name() -> str:
@@ -74,10 +83,30 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def converged(evals_since_best: int, best_accuracy: float, patience: int, output: str) -> bool:
-    """Did validation stop improving? `patience` evaluations in a row without a new best, or
-    a perfect validation accuracy (classification: nothing left to learn)."""
-    return evals_since_best >= patience or (output != "regression" and best_accuracy >= 1.0)
+LEARNING_MARGIN = 0.05  # a run has started learning once its best validation accuracy is this far above chance
+
+
+def started_learning(best_accuracy: float, baseline: float | None) -> bool:
+    """Has validation accuracy left the trivial baseline by LEARNING_MARGIN (no baseline:
+    always)? Before that, a plateau says nothing: recall and copy runs sit at chance for
+    hundreds of steps and then jump to 1.0."""
+    return baseline is None or best_accuracy >= baseline + LEARNING_MARGIN
+
+
+def solve_bar(baseline: float | None) -> float | None:
+    """The accuracy a run must reach to count as solved: halfway between the trivial baseline
+    and 1 (None without a baseline)."""
+    return None if baseline is None else (baseline + 1.0) / 2.0
+
+
+def converged(evals_since_best: int, best_accuracy: float, patience: int, output: str,
+              baseline: float | None = None) -> bool:
+    """May the run stop? Perfect validation accuracy (classification: nothing left to learn),
+    or `patience` evaluations in a row without a new best after it has started learning (a
+    run still at chance runs to its cap: it uses its budget)."""
+    if output != "regression" and best_accuracy >= 1.0:
+        return True
+    return evals_since_best >= patience and started_learning(best_accuracy, baseline)
 
 
 def train_run(config: RunConfig, data: TaskData | None = None, return_model: bool = False,
@@ -87,14 +116,19 @@ def train_run(config: RunConfig, data: TaskData | None = None, return_model: boo
     and with return_model also the model holding its best-on-validation weights.
 
     Early stopping: validation every `eval_every` steps; from step `min_steps` on, the run
-    stops when `patience` evaluations in a row bring no new best (or validation accuracy is
-    perfect), and at the step cap `steps` otherwise. `converged` (1/0) says whether it stopped for the first
-    reason, or reached the cap with no new best in its last `patience` evaluations.
+    stops when validation accuracy is perfect, or when `patience` evaluations in a row bring
+    no new best once it has started learning (best validation accuracy at least
+    LEARNING_MARGIN above the trivial baseline), and at the step cap `steps` otherwise: a run
+    still at chance never stops early. `converged` (1/0) says whether it stopped for one of
+    those reasons or reached the cap with no new best in its last `patience` evaluations
+    after learning. `steps_to_bar`: the first validation step at or above the solve bar
+    (halfway between the trivial baseline and 1), NaN if never.
     on_eval(point) is called at every validation (progress bars); checkpoint: a path where
     the best weights are saved as safetensors (with the config and metrics as metadata)."""
     task = TASKS[config.task]
     if data is None:
         data = task.build(task.variant(config.variant), config.seed)
+    data.check(config.task)
     device = torch.device(config.device)
     started = time.time()
     torch.manual_seed(config.seed)
@@ -123,6 +157,8 @@ def train_run(config: RunConfig, data: TaskData | None = None, return_model: boo
     curve, status, train_seconds, steps_done = [], "ok", 0.0, 0
     eval_batch = 4 * config.batch_size
     evals_since_best = 0
+    baseline = data.trivial_baseline  # regression: its accuracy-within-tolerance baseline
+    bar, steps_to_bar = solve_bar(data.trivial_baseline), math.nan
 
     _sync(device)
     tick = time.perf_counter()
@@ -160,18 +196,20 @@ def train_run(config: RunConfig, data: TaskData | None = None, return_model: boo
                 evals_since_best = 0
             else:
                 evals_since_best += 1
+            if bar is not None and math.isnan(steps_to_bar) and val["accuracy"] >= bar:
+                steps_to_bar = float(steps_done)
             if on_eval is not None:
                 on_eval({**curve[-1], "steps": config.steps, "best_val_accuracy": best["accuracy"]})
             if steps_done >= config.min_steps and converged(evals_since_best, best["accuracy"],
-                                                             config.patience, data.output):
-                break  # early stop: validation has stopped improving
+                                                             config.patience, data.output, baseline):
+                break  # early stop: solved, or validation stopped improving after learning
             _sync(device)
             tick = time.perf_counter()
 
     metrics: dict[str, float] = {
         "params_core": count(model.core_parameters()), "params_total": count(model.parameters()),
         "width": sized.width, "steps_done": steps_done, "step_cap": config.steps,
-        "converged": float(converged(evals_since_best, best["accuracy"], config.patience, data.output)),
+        "converged": float(converged(evals_since_best, best["accuracy"], config.patience, data.output, baseline)),
         "train_tokens_per_s": steps_done * config.batch_size * train.inputs.shape[1] / max(train_seconds, 1e-9),
         # end to end, validation included: over the raw step throughput = harness efficiency
         "run_tokens_per_s": steps_done * config.batch_size * train.inputs.shape[1]
@@ -179,6 +217,9 @@ def train_run(config: RunConfig, data: TaskData | None = None, return_model: boo
     }
     if data.trivial_baseline is not None:
         metrics["trivial_baseline"] = data.trivial_baseline
+        metrics["solve_bar"] = bar
+        if not math.isnan(steps_to_bar):  # absent when never reached (records are strict JSON)
+            metrics["steps_to_bar"] = steps_to_bar
     metrics.update(data.baselines)
     if status == "ok" and best_state is not None:
         model.load_state_dict(best_state)
@@ -194,7 +235,8 @@ def train_run(config: RunConfig, data: TaskData | None = None, return_model: boo
         save_checkpoint(checkpoint, best_state, config, task.version, metrics)
     record = {"config": config.to_dict(), "task_version": task.version, "family": task.family,
               "length": int(data.train.seq_len), "run_id": config.run_id(task.version),
-              "status": status, "environment": environment(device), "curve": curve, "finished_at": finished,
+              "status": status, "environment": environment(device, run_code(config.model, config.task)),
+              "curve": curve, "finished_at": finished,
               "size": {"width": sized.width, "ffn": sized.ffn if MODELS[config.model].has_ffn else None},
               "metrics": metrics}
     return (record, model) if return_model else record

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from bench.models import MODELS, SequenceModel
+from bench.models.init import check as check_init
 from bench.run.budget import Sized, core_params, solve
 from bench.run.config import RunConfig
 from tasks.base import Split, TaskData
@@ -65,7 +66,8 @@ class DeviceSplit:
 def build_model(config: RunConfig, data: TaskData, width: int | None = None) -> tuple[SequenceModel, Any]:
     """The model at the config's budget; also returns the solved size. `width` instead builds
     it at that width (FFN 4 x width), whatever its parameter count: the speed probe's
-    equal-width comparison."""
+    equal-width comparison. The config's memory init (bench/models/init.py) is applied with
+    T_max = the task's sequence length, never the answer's distance."""
     d_in = config.d_embed
     if width is None:
         sized = solve(config.model, config.budget_params, config.d_embed, config.layers, config.heads, d_in)
@@ -73,8 +75,11 @@ def build_model(config: RunConfig, data: TaskData, width: int | None = None) -> 
         spec = MODELS[config.model]
         params = core_params(spec, config.d_embed, width, config.layers, config.heads, 4 * width, d_in)
         sized = Sized(config.model, width, 4 * width, params)
-    encoder = MODELS[config.model].build(d_in, sized.width, config.layers, config.dropout,
-                                         config.heads, sized.ffn)
+    spec = MODELS[config.model]
+    check_init(config.model, config.init, spec.inits)
+    encoder = spec.build(d_in, sized.width, config.layers, config.dropout, config.heads, sized.ffn)
+    if config.init != "standard":  # drawn from torch's generator, which train_run has seeded
+        encoder.init_memory(config.init, data.train.seq_len)
     model = SequenceModel(encoder, config.d_embed, data.n_classes, config.dropout,
                           vocab_size=data.vocab_size, n_features=data.n_features)
     return model, sized

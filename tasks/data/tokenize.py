@@ -138,15 +138,20 @@ def tokenizer_hash(tokenizer: "transformers.PreTrainedTokenizerFast") -> str:
     return hashlib.sha256(tokenizer.backend_tokenizer.to_str().encode()).hexdigest()[:16]
 
 
-def pad_ids(column: pa.ChunkedArray | pa.ListArray, max_len: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """A list-of-ids Arrow column -> (inputs (N, max_len) int64 right-padded with 0 and
-    truncated to the first max_len ids, lengths (N,) int64). Vectorized over the offsets."""
+def pad_ids(column: pa.ChunkedArray | pa.ListArray, max_len: int,
+            keep: str = "head") -> tuple[torch.Tensor, torch.Tensor]:
+    """A list-of-ids Arrow column -> (inputs (N, max_len) int64 right-padded with 0, lengths
+    (N,) int64). A longer sequence keeps its first max_len ids (keep="head") or its last
+    (keep="tail": a review's verdict often comes at its end). Vectorized over the offsets."""
+    if keep not in ("head", "tail"):
+        raise ValueError(f"keep must be 'head' or 'tail', got {keep!r}")
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
     offsets = column.offsets.to_numpy().astype(np.int64)  # (N + 1,)
     values = column.flatten().to_numpy().astype(np.int64)
-    starts = offsets[:-1] - offsets[0]
-    lengths = np.minimum(offsets[1:] - offsets[:-1], max_len)  # (N,)
+    full = offsets[1:] - offsets[:-1]  # (N,) ids per sequence before truncation
+    lengths = np.minimum(full, max_len)  # (N,)
+    starts = offsets[:-1] - offsets[0] + (full - lengths if keep == "tail" else 0)
     if (lengths < 1).any():
         raise ValueError("an empty token sequence: every review must keep >= 1 token")
     col = np.arange(max_len)[None, :]  # (1, T)

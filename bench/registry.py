@@ -1,7 +1,11 @@
 """One registry type: a dict, a decorator, a loud lookup.
 
 An unknown name raises `UnknownName`, whose message lists every valid name, so the
-CLI can print it as one line and exit 2.
+CLI can print it as one line and exit 2. A name is registered once: a second registration
+fails loudly, and the entries are held in a name-mangled attribute with no public way to
+replace one (a run id also hashes the file that defines its model and task, so a model
+swapped in by other code never inherits the genuine one's run ids; bench/run/version.py).
+`scoped()` only undoes registrations made inside it (tests, plugins.isolated).
 """
 from __future__ import annotations
 
@@ -25,13 +29,13 @@ class UnknownName(KeyError):
 class Registry(Generic[T]):
     def __init__(self, kind: str):
         self.kind = kind
-        self._items: dict[str, T] = {}
+        self.__items: dict[str, T] = {}
 
     def register(self, name: str) -> Callable[[T], T]:
         def add(item: T) -> T:
-            if name in self._items:
+            if name in self.__items:
                 raise ValueError(f"{self.kind} {name!r} registered twice")
-            self._items[name] = item
+            self.__items[name] = item
             return item
 
         return add
@@ -41,29 +45,29 @@ class Registry(Generic[T]):
 
     def __getitem__(self, name: str) -> T:
         try:
-            return self._items[name]
+            return self.__items[name]
         except KeyError:
             raise UnknownName(self.kind, name, self.names()) from None
 
     def __contains__(self, name: object) -> bool:
-        return name in self._items
+        return name in self.__items
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._items)
+        return iter(self.__items)
 
     def names(self) -> list[str]:
-        return list(self._items)
+        return list(self.__items)
 
     def items(self):
-        return self._items.items()
+        return self.__items.items()
 
     @contextlib.contextmanager
     def scoped(self) -> Iterator["Registry[T]"]:
         """Registrations made inside the block are undone at its end (bench.plugins.isolated:
         tests that register plugins leave the built-in lists as they found them)."""
-        saved = dict(self._items)
+        saved = dict(self.__items)
         try:
             yield self
         finally:
-            self._items.clear()
-            self._items.update(saved)
+            self.__items.clear()
+            self.__items.update(saved)

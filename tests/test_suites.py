@@ -82,7 +82,7 @@ def test_bench_run_on_a_two_stage_suite_runs_the_confirmation_seeds_by_itself(tm
     from bench.execute.suites import Suite
 
     tuning = [tiny_config("lstm", lr=lr, seed=0) for lr in (1e-3, 3e-3, 1e-2)]
-    monkeypatch.setitem(SUITES._items, "tiny_two_stage",
+    monkeypatch.setitem(SUITES._Registry__items, "tiny_two_stage",
                         Suite("tiny_two_stage", "test", lambda: list(tuning), confirm_seeds=(0, 1, 2)))
     out = tmp_path / "runs"
     assert cli.main(["run", "--suite", "tiny_two_stage", "--out", str(out), "--no-progress"]) == 0

@@ -54,7 +54,7 @@ def test_a_nonfinite_loss_ends_the_run_as_diverged(tiny_config):
 def test_a_diverged_run_is_recorded_and_the_sweep_goes_on(tiny_config, tmp_path, monkeypatch):
     real = TASKS["recall"]
     poisoned = real.__class__(**{**real.__dict__, "name": "poisoned", "build": lambda v, s: _poisoned(None)})
-    monkeypatch.setitem(TASKS._items, "poisoned", poisoned)
+    monkeypatch.setitem(TASKS._Registry__items, "poisoned", poisoned)
     runs = [tiny_config("lstm", task="poisoned", variant={}), tiny_config("lstm")]
     # poisoned has recall's defaults, so a variant is needed for the config
     runs[0] = runs[0].replace(variant=real.variant({}))

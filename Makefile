@@ -17,13 +17,29 @@ export PYTHONHASHSEED := 0
 
 setup: $(VENV)/.installed
 
-# torch first (the pinned CPU build; a GPU user installs their CUDA torch instead), then the
-# project, whose permissive torch range keeps the torch already there.
+# torch first, the build for this machine, then the project, whose permissive torch range keeps
+# the torch already there: a torch already in .venv is kept; a machine with CUDA (nvidia-smi
+# answers) gets the default wheel, PyPI's CUDA build; any other machine the small CPU build from
+# the PyTorch CPU index, or plain `pip install torch` where that index cannot be reached (a
+# mirror-only network: there pip takes the build its index offers).
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q torch==$(TORCH_VERSION)
+	@if $(PY) -c "import torch" 2>/dev/null; then \
+	  echo "torch: keeping the $$($(PY) -c 'import torch; print(torch.__version__)') already in $(VENV)"; \
+	elif nvidia-smi >/dev/null 2>&1; then \
+	  echo "torch: CUDA found (nvidia-smi): pip install torch==$(TORCH_VERSION) (the CUDA build)"; \
+	  $(PY) -m pip install -q torch==$(TORCH_VERSION); \
+	elif $(PY) -c "import urllib.request as u; u.urlopen('$(TORCH_CPU_INDEX)/torch/', timeout=10)" 2>/dev/null; then \
+	  echo "torch: no CUDA: the CPU build torch==$(TORCH_VERSION) from $(TORCH_CPU_INDEX)"; \
+	  $(PY) -m pip install -q torch==$(TORCH_VERSION) --index-url $(TORCH_CPU_INDEX); \
+	else \
+	  echo "torch: no CUDA, and $(TORCH_CPU_INDEX) cannot be reached: pip install torch==$(TORCH_VERSION)"; \
+	  $(PY) -m pip install -q torch==$(TORCH_VERSION); \
+	fi
 	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
+	@$(PY) -c "import torch; print('torch', torch.__version__, '| CUDA', torch.cuda.is_available())"
 	touch $@
 
 JOBS ?= 2
@@ -40,7 +56,7 @@ bench: data
 	$(PY) -m bench run --suite quick --out $(RUNS)/quick --jobs $(JOBS)
 	$(PY) -m bench gradflow --out $(RUNS)/quick --steps 400 --clip-steps 80 --threads 1
 	$(PY) -m bench report $(RUNS)/quick
-	@echo "your results: $(RUNS)/quick/report.md; compare with the committed ones: make reproduce"
+	@echo "your results: $(RUNS)/quick/report.html (one page) or report.md; compare with the committed ones: make reproduce SUITE=quick"
 
 test: setup
 	$(PY) -m pytest

@@ -19,8 +19,9 @@ import pandas as pd
 
 from bench.execute.local import run_local
 from bench.execute.ray_executor import run_ray
-from bench.execute.store import load_table
+from bench.execute.store import load_folder, load_table
 from bench.grid import grid, grid_from_file
+from bench.logs import get
 from bench.plugins import load_plugins, loaded
 from bench.run.config import RunConfig
 from bench.trackers import PROJECT, TensorBoard, Tracker, WandB
@@ -29,6 +30,7 @@ from tasks.base import TASKS
 from tasks.data.cache import cache_root
 
 EXECUTORS = ("local", "ray")
+log = get("api")
 
 
 def trackers(out: Path, tensorboard: str | Path | None = None, wandb: str | bool | None = None) -> list[Tracker]:
@@ -88,7 +90,7 @@ def run(task: str | None = None, model: str | Sequence[str] | None = None,
         config: str | Path | None = None, plugins: Sequence[str] = (), progress: bool = True,
         checkpoints: bool = False, tensorboard: str | Path | None = None, wandb: str | bool | None = None,
         executor: str = "local", threads: int = 0, deterministic: bool = False,
-        **settings: Any) -> pd.DataFrame:
+        allow_plugins: bool = False, yes: bool = False, **settings: Any) -> pd.DataFrame:
     """Train every (variant, model, seed, lr) of `task` and return their tidy rows (one per
     run x metric; ``frame.attrs["out"]`` names the results folder).
 
@@ -96,9 +98,11 @@ def run(task: str | None = None, model: str | Sequence[str] | None = None,
     dict or a list of dicts; lrs: a learning-rate grid (default: the `lr` setting);
     settings: RunConfig fields (steps=400, budget_params=1e5, device="cpu", ...), typed and
     checked as ``bench run --set`` checks them; config: a grid file instead of task/model/
-    variant/seeds/lrs (bench/grid.py). plugins: modules or .py files that register models
-    and tasks (installed ``bench.plugins`` entry points load by themselves). jobs > 1 runs a
-    process pool: call it under ``if __name__ == "__main__":`` in a script.
+    variant/seeds/lrs (bench/grid.py); allow_plugins: import the plugins such a file lists
+    (they run code). plugins: modules or .py files that register models and tasks (installed
+    ``bench.plugins`` entry points load by themselves). yes: allow a grid of more than
+    bench.grid.MAX_RUNS runs. jobs > 1 runs a process pool: call it under
+    ``if __name__ == "__main__":`` in a script.
     """
     load_plugins(plugins)
     if (task is None) == (config is None):
@@ -106,18 +110,24 @@ def run(task: str | None = None, model: str | Sequence[str] | None = None,
     if config is not None:
         if model is not None or variant is not None or lrs is not None or seeds not in (0, (0,), [0]):
             raise ValueError("config=FILE holds the models, variants, seeds and lrs; give settings only")
-        runs = grid_from_file(config, settings)
+        runs = grid_from_file(config, settings, allow_plugins=allow_plugins, yes=yes)
     else:
-        runs = grid(task, variant, model, seeds, lrs, settings)
+        runs = grid(task, variant, model, seeds, lrs, settings, yes=yes)
     folder = Path(out) if out is not None else default_out()
     execute(runs, folder, executor=executor, jobs=jobs, threads=threads, deterministic=deterministic,
             progress=progress, checkpoints=checkpoints, tensorboard=tensorboard, wandb=wandb)
     return rows_of(folder, runs)
 
 
-def load(folder: str | Path) -> pd.DataFrame:
-    """A results folder's tidy rows (the store's table, rebuilt from runs/ when stale)."""
-    return load_table(Path(folder))
+def load(folder: str | Path, code: str = "current") -> pd.DataFrame:
+    """A results folder's counted tidy rows, one record per config (the store's table,
+    rebuilt from runs/ when stale): code="current" the records the code on disk now computed,
+    "any" the current one where it exists, else the newest. What was left out is logged as a
+    warning and kept in ``frame.attrs["notes"]``."""
+    folder = load_folder(Path(folder), code)
+    for note in folder.notes:
+        log.warning("%s", note)
+    return folder.table
 
 
 def report(folder: str | Path, **options: Any) -> Path:

@@ -3,7 +3,11 @@ statically (a command that fails to import fails the CLI loudly; it never vanish
 
 Each command module has ``add_arguments(parser)`` and ``main(args) -> int``. Any bad input
 raises ValueError (or KeyError from a registry); it ends here as one line on stderr and
-exit status 2, before anything is written.
+exit status 2, before anything is written. So does an OS error (disk full, a read-only or
+missing folder, a file where a folder should be): one line naming the file, exit 2; Ctrl-C
+is one line and exit 130 (finished runs are kept; the same command resumes); a run that
+fails is one line naming the run and its error, exit 1 (2 when its error is a ValueError),
+with the traceback under ``-v``.
 
 Options every command takes (before or after the command name): ``--import MODULE_OR_PATH``
 (repeatable: a plugin registering models and tasks, bench/plugins.py; installed
@@ -14,8 +18,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 
 from bench.commands import data, eval_, gradflow, list_, params, report, run, sample, speed
+from bench.execute.plan import RunFailed
 from bench.logs import configure
 from bench.plugins import PluginError, load_plugins
 from bench.registry import UnknownName
@@ -82,13 +88,32 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
+def os_error_line(error: OSError) -> str:
+    """'No space left on device: runs/x/results.csv': what failed, and on which file."""
+    files = [str(f) for f in (error.filename, error.filename2) if f is not None]
+    text = error.strerror or str(error) or type(error).__name__
+    return f"{text}: {' -> '.join(files)}" if files else text
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.imports = [*args.imports, *args.imports_command]
-    configure(args.verbose + args.verbose_command - args.quiet - args.quiet_command)
+    verbosity = args.verbose + args.verbose_command - args.quiet - args.quiet_command
+    configure(verbosity)
     try:
         load_plugins(args.imports)  # installed plugins, then --import ones, before the command
         return int(args.handler(args) or 0)
     except (ValueError, UnknownName, PluginError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:
+        print(f"error: {os_error_line(error)}", file=sys.stderr)
+        return 2
+    except RunFailed as error:
+        if verbosity > 0:
+            traceback.print_exception(error)
+        print(f"error: {error}{'' if verbosity > 0 else ' (-v shows the traceback)'}", file=sys.stderr)
+        return 2 if isinstance(error.__cause__, ValueError) else 1
+    except KeyboardInterrupt:
+        print("interrupted: finished runs are kept; the same command resumes", file=sys.stderr)
+        return 130

@@ -2,10 +2,9 @@
 shared by ``bench run`` (flags, ``--set``, ``--config FILE``) and ``bench.run(...)``, so the
 CLI and the Python API accept and refuse exactly the same things.
 
-Settings are the RunConfig fields other than the grid axes (task, model, variant, seed):
-each value is typed by its field, and a mistake is one ValueError naming the valid keys.
-Whole numbers written as floats are accepted for int fields (``budget_params=1e5``);
-``device`` also takes ``auto`` (cuda when available, else cpu).
+Settings are the RunConfig fields other than the grid axes (task, model, variant, seed),
+each typed by its field (a mistake is one ValueError naming the valid keys; whole floats such
+as ``budget_params=1e5`` pass for ints; ``device`` also takes ``auto``).
 
 Grid file (``bench run --config FILE``): TOML, or YAML (needs pyyaml) or JSON with the same
 keys. Every (task, variant, model, seed, lr) combination is one run::
@@ -13,7 +12,7 @@ keys. Every (task, variant, model, seed, lr) combination is one run::
     models = ["lstm", "transformer"]    # optional; default: every registered model
     seeds = [0, 1, 2]                   # optional; default [0]
     lrs = [1e-3, 3e-3]                  # optional; default: settings.lr (RunConfig's default)
-    plugins = ["my_model.py"]           # optional; imported first (paths: relative to the file)
+    plugins = ["my_model.py"]           # optional; imported first with --allow-plugins (relative paths)
 
     [settings]                          # any run setting, for every run (see `--set`)
     budget_params = 1e5
@@ -30,6 +29,10 @@ keys. Every (task, variant, model, seed, lr) combination is one run::
 
 Precedence, lowest first: RunConfig defaults, the file's [settings], a task's settings, then
 the command line (``--set`` and flags such as ``--steps``). examples/grid.toml is a full file.
+
+Refused before any work: a key, model, seed, lr or variant given twice, ``lrs`` that is not
+a list, a grid of over MAX_RUNS runs without ``yes`` (``--yes``), and a file's ``plugins``
+(they run code) without ``allow_plugins`` (``--allow-plugins``) unless already imported.
 """
 from __future__ import annotations
 
@@ -44,6 +47,7 @@ AXES = ("task", "model", "variant", "seed")  # set by their own arguments, never
 SETTINGS = tuple(f.name for f in dataclasses.fields(RunConfig) if f.name not in AXES)
 _TYPES = {f.name: str(f.type) for f in dataclasses.fields(RunConfig)}
 FILE_KEYS = ("tasks", "models", "seeds", "lrs", "settings", "plugins")
+MAX_RUNS = 10_000  # a larger grid needs yes=True (bench run --yes): likely a typo, hours of work
 TASK_KEYS = ("name", "variants", "models", "seeds", "lrs", "settings")
 
 
@@ -102,13 +106,17 @@ def typed(key: str) -> Callable[[str], Any]:
 
 
 def parse_assignments(items: Sequence[str], what: str = "--set") -> dict[str, Any]:
-    """``["steps=400", "lr=1e-3"]`` -> typed settings; a repeated key keeps the last value."""
+    """``["steps=400", "lr=1e-3"]`` -> typed settings; a key given twice is refused."""
     settings: dict[str, Any] = {}
+    texts: dict[str, str] = {}
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
             raise ValueError(f"{what} wants KEY=VALUE, got {item!r}; valid keys: {', '.join(SETTINGS)}")
-        settings[key.strip()] = coerce(key.strip(), raw)
+        key = key.strip()
+        if key in settings:
+            raise ValueError(f"{what} {key} given twice ({texts[key]} and {raw}); give it once")
+        settings[key], texts[key] = coerce(key, raw), raw
     return settings
 
 
@@ -157,26 +165,69 @@ def typed_variant(task_name: str, variant: Mapping[str, Any] | None) -> dict[str
     return task.variant(typed)
 
 
-def grid(task: str, variants: Sequence[Mapping[str, Any]] | Mapping[str, Any] | None = None,
-         models: Sequence[str] | str | None = None, seeds: Sequence[int] | int = (0,),
-         lrs: Sequence[float] | None = None, settings: Mapping[str, Any] | None = None) -> list[RunConfig]:
-    """Every (variant, model, seed, lr) of one task with shared settings, validated up front.
-    models None: every registered model; lrs None: the settings' lr."""
+def check_size(n_runs: int, yes: bool = False) -> None:
+    """Refuse a grid of more than MAX_RUNS runs unless `yes`: counted before anything is built."""
+    if n_runs > MAX_RUNS and not yes:
+        raise ValueError(f"this grid has {n_runs:,} runs, more than {MAX_RUNS:,}: pass --yes to run it "
+                         "(bench.run(..., yes=True))")
+
+
+def _listed(value: Any, what: str) -> list[Any]:
+    """A grid axis as a list: any sequence as given, one name or number as a list of one."""
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return [value]
+    if isinstance(value, (Mapping, bool)) or not hasattr(value, "__iter__"):
+        raise ValueError(f"{what} must be a list, got {value!r}")
+    return list(value)
+
+
+def _once(values: Sequence[Any], what: str) -> None:
+    keys = [json.dumps(value, sort_keys=True, default=str) for value in values]
+    if len(set(keys)) < len(keys):
+        raise ValueError(f"{what} {values[next(i for i, k in enumerate(keys) if k in keys[:i])]!r} given twice")
+
+
+def _axes(variants: Any, models: Any, seeds: Any, lrs: Any) -> tuple[list, list, list, list | None]:
+    """The four axes as lists (models None: every registered model), shapes checked."""
     from bench.models import MODELS
 
-    variants = [variants or {}] if variants is None or isinstance(variants, Mapping) else list(variants)
-    models = [models] if isinstance(models, str) else list(models or MODELS.names())
-    seeds = [seeds] if isinstance(seeds, (int, str)) else list(seeds)
+    variants = [variants or {}] if variants is None or isinstance(variants, Mapping) else _listed(variants, "variants")
+    for variant in variants:
+        if not isinstance(variant, Mapping):
+            raise ValueError(f"each variant is a table of knobs (e.g. {{distance = 4}}), got {variant!r}")
+    models = list(MODELS.names()) if models is None else _listed(models, "models")
+    seeds = _listed(seeds, "seeds")
+    if lrs is not None:
+        if isinstance(lrs, (str, bytes, Mapping)) or not hasattr(lrs, "__iter__"):
+            raise ValueError(f"lrs must be a list of numbers (lrs = [0.001]), got {lrs!r}")
+        lrs = list(lrs)
+    return variants, models, seeds, lrs
+
+
+def grid(task: str, variants: Sequence[Mapping[str, Any]] | Mapping[str, Any] | None = None,
+         models: Sequence[str] | str | None = None, seeds: Sequence[int] | int = (0,),
+         lrs: Sequence[float] | None = None, settings: Mapping[str, Any] | None = None,
+         yes: bool = False) -> list[RunConfig]:
+    """Every (variant, model, seed, lr) of one task with shared settings, validated up front
+    (every seed, lr and setting range before any work: RunConfig). models None: every
+    registered model; lrs None: the settings' lr; more than MAX_RUNS runs needs yes=True."""
+    from bench.models import MODELS
+
+    variants, models, seeds, lrs = _axes(variants, models, seeds, lrs)
+    check_size(len(variants) * len(models) * len(seeds) * (len(lrs) if lrs is not None else 1), yes)
     for name in models:
         MODELS[name]  # noqa: B018 - loud lookup, before any work
-    if not models or not seeds or not variants:
-        raise ValueError("a grid needs at least one model, one seed and one variant")
+    if not models or not seeds or not variants or lrs == []:
+        raise ValueError("a grid needs at least one model, one seed, one variant and one lr")
     typed = settings_of({"device": "auto", **dict(settings or {})})
     lr_values = [coerce("lr", lr) for lr in lrs] if lrs is not None else [typed.pop("lr", RunConfig.lr)]
     typed.pop("lr", None)
+    seed_values = [whole(seed, "seed") for seed in seeds]
     resolved = [typed_variant(task, variant) for variant in variants]
-    return [RunConfig(task=task, model=model, variant=variant, seed=whole(seed, "seed"), lr=lr, **typed)
-            for variant in resolved for model in models for seed in seeds for lr in lr_values]
+    for values, what in ((models, "model"), (seed_values, "seed"), (lr_values, "lr"), (resolved, "variant")):
+        _once(values, what)
+    return [RunConfig(task=task, model=model, variant=variant, seed=seed, lr=lr, **typed)
+            for variant in resolved for model in models for seed in seed_values for lr in lr_values]
 
 
 def _parser(path: Path):
@@ -190,17 +241,45 @@ def _parser(path: Path):
                 import tomli as tomllib
             except ImportError:
                 raise ValueError("--config TOML needs Python 3.11+ or the tomli package") from None
-        return tomllib.loads
+        return tomllib.loads  # refuses a key given twice itself
     if suffix in (".yaml", ".yml"):
         try:
             import yaml
         except ImportError:
             raise ValueError(f"--config {path}: YAML needs pyyaml (pip install pyyaml); "
                              f"or write the grid as TOML (see examples/grid.toml)") from None
-        return yaml.safe_load
+        return lambda text: yaml.load(text, Loader=_unique_yaml_loader(yaml))  # noqa: S506 - a SafeLoader
     if suffix == ".json":
-        return json.loads
+        return lambda text: json.loads(text, object_pairs_hook=_unique_pairs)
     raise ValueError(f"--config {path}: unknown format {suffix or '(none)'!r}; valid: .toml, .yaml, .yml, .json")
+
+
+def _unique_pairs(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
+    """A JSON object whose keys are each given once."""
+    table: dict[Any, Any] = {}
+    for key, value in pairs:
+        if key in table:
+            raise ValueError(f"key {key!r} given twice")
+        table[key] = value
+    return table
+
+
+def _unique_yaml_loader(yaml):
+    """yaml.SafeLoader (no object tags) that refuses a mapping key given twice."""
+    loader_class = type("UniqueKeyLoader", (yaml.SafeLoader,), {})
+
+    def mapping(loader, node, deep=False):
+        loader.flatten_mapping(node)
+        table = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=deep)
+            if key in table:
+                raise yaml.constructor.ConstructorError(None, None, f"key {key!r} given twice", key_node.start_mark)
+            table[key] = loader.construct_object(value_node, deep=deep)
+        return table
+
+    loader_class.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    return loader_class
 
 
 def read_file(path: str | Path) -> dict[str, Any]:
@@ -224,19 +303,37 @@ def _known(table: Mapping[str, Any], valid: Sequence[str], where: str) -> None:
         raise ValueError(f"{where}: unknown key {unknown[0]!r}; valid: {', '.join(valid)}")
 
 
-def grid_from_file(path: str | Path, overrides: Mapping[str, Any] | None = None) -> list[RunConfig]:
-    """Every run a grid file describes, with `overrides` (the command line's settings) on top.
-    The file's `plugins` are imported first, so its tasks and models may come from them."""
-    from bench.plugins import is_path, load_plugins
+def _file_plugins(path: Path, data: Mapping[str, Any], allow_plugins: bool) -> None:
+    """Import the file's `plugins` (paths relative to the file): only with allow_plugins,
+    unless every one is loaded already (--import), since importing runs their code."""
+    from bench.plugins import is_path, load_plugins, loaded
 
+    specs = _listed(data.get("plugins", []), f"--config {path}: plugins")
+    if not all(isinstance(spec, str) for spec in specs):
+        raise ValueError(f"--config {path}: plugins must be a list of module names or .py paths")
+    resolved = [str(path.parent / spec) if is_path(spec) else spec for spec in specs]
+    keys = [str(Path(spec).resolve()) if is_path(spec) else spec for spec in resolved]
+    new = [spec for spec, key in zip(specs, keys) if key not in loaded()]
+    if new and not allow_plugins:
+        raise ValueError(f"--config {path} lists plugins ({', '.join(new)}), and importing them runs "
+                         "their code: pass --allow-plugins to import them (bench.run(..., allow_plugins=True)), "
+                         "or --import them yourself")
+    load_plugins(resolved)
+
+
+def grid_from_file(path: str | Path, overrides: Mapping[str, Any] | None = None, *,
+                   allow_plugins: bool = False, yes: bool = False) -> list[RunConfig]:
+    """Every run a grid file describes, with `overrides` (the command line's settings) on top.
+    The file's `plugins` are imported first (with allow_plugins), so its tasks and models may
+    come from them; the grid's size is checked (check_size) before any run is built."""
+    path = Path(path)
     data = read_file(path)
     _known(data, FILE_KEYS, f"--config {path}")
-    here = Path(path).parent  # plugin paths are relative to the grid file
-    load_plugins([str(here / spec) if is_path(spec) else spec for spec in data.get("plugins", [])])
+    _file_plugins(path, data, allow_plugins)
     entries = data.get("tasks")
     if not entries or not isinstance(entries, list):
         raise ValueError(f"--config {path}: needs a non-empty `tasks` list ([[tasks]] tables or names)")
-    runs: list[RunConfig] = []
+    planned = []
     for entry in entries:
         entry = {"name": entry} if isinstance(entry, str) else entry
         if not isinstance(entry, dict) or "name" not in entry:
@@ -245,6 +342,9 @@ def grid_from_file(path: str | Path, overrides: Mapping[str, Any] | None = None)
         # a task's own models, seeds, lrs, else the file's; the command line's settings win
         models, seeds, lrs = (entry.get(key, data.get(key)) for key in ("models", "seeds", "lrs"))
         settings = {**data.get("settings", {}), **entry.get("settings", {}), **dict(overrides or {})}
-        runs += grid(entry["name"], entry.get("variants", [{}]), models, [0] if seeds is None else seeds,
-                     None if "lr" in (overrides or {}) else lrs, settings)
-    return runs
+        axes = _axes(entry.get("variants", [{}]), models, [0] if seeds is None else seeds,
+                     None if "lr" in (overrides or {}) else lrs)
+        planned.append((entry["name"], axes, settings))
+    check_size(sum(len(v) * len(m) * len(s) * (len(lr) if lr is not None else 1)
+                   for _, (v, m, s, lr), _ in planned), yes)
+    return [run for name, axes, settings in planned for run in grid(name, *axes, settings, yes=True)]

@@ -15,7 +15,9 @@ It reaches the harness in one of two ways:
       my_models = "my_pkg.models"            # importing the module registers
       my_tasks = "my_pkg.tasks:register"     # or a function, called with no arguments
 
-A plugin that fails to import fails loudly (`PluginError`: one line, exit 2), never skipped.
+A plugin that fails to import, or calls ``sys.exit`` while importing, fails loudly
+(`PluginError`: one line, exit 2), never skipped. A grid file's ``plugins`` list is imported
+only with ``--allow-plugins`` (bench/grid.py): naming a file to read must not run its code.
 Loading is idempotent (a module is imported once per process), and `loaded()` lists what was
 named so a process pool can load the same plugins in each worker (bench/execute/local.py).
 Imports nothing of bench at import time: any layer may call it.
@@ -91,6 +93,8 @@ def import_plugin(spec: str) -> ModuleType:
             module = importlib.import_module(spec)
     except PluginError:
         raise
+    except SystemExit as error:  # sys.exit() in a plugin must not end the harness silently
+        raise PluginError(f"plugin {spec!r} called sys.exit({error.code!r}) while importing") from error
     except Exception as error:  # noqa: BLE001 - any failure of user code becomes one loud line
         raise PluginError(f"plugin {spec!r} failed to import: {_one_line(error)}") from error
     _LOADED[key] = module
@@ -108,6 +112,9 @@ def load_entry_points() -> list[str]:
             loaded_object = entry.load()
             if entry.attr and callable(loaded_object):
                 loaded_object()
+        except SystemExit as error:
+            raise PluginError(f"installed plugin {entry.name!r} ({entry.value}) called "
+                              f"sys.exit({error.code!r}) while loading") from error
         except Exception as error:  # noqa: BLE001 - one loud line naming the plugin
             raise PluginError(f"installed plugin {entry.name!r} ({entry.value}) failed to load: "
                               f"{_one_line(error)}") from error

@@ -2,9 +2,10 @@
 
 - a progress bar per run trained in this process (step / cap, train loss, validation
   accuracy, best so far, ETA), fed by the training loop's ``on_eval`` at each validation;
-- one line per finished run on the "bench" logger (task, variant, model, seed, lr, test
-  accuracy, steps, converged, wall time): all a process pool can report, since its workers
-  return only finished records; ``-v`` adds each validation point;
+- one line per finished run on the "bench" logger (task, variant, model, init, seed, lr, test
+  accuracy, how it ended in the report's words: 'solved, stopped early at step 100 of 600',
+  'stalled at chance, at cap (600 steps)'; wall time): all a process pool can report, since its
+  workers return only finished records; ``-v`` adds each validation point;
 - optional trackers (bench/trackers.py: TensorBoard, W&B) fed the same points;
 - best-weight checkpoints: OUT/checkpoints/<run_id>.safetensors, re-scored by ``bench eval``.
 """
@@ -14,6 +15,7 @@ import logging
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from bench.analysis.outcome import describe
 from bench.analysis.variants import variant_label
 from bench.execute.store import checkpoint_path
 from bench.logs import get
@@ -35,21 +37,22 @@ def short_variant(task: str, variant: dict[str, Any]) -> str:
 
 
 def label(config: dict[str, Any]) -> str:
-    """'recall[distance=4] lstm seed=0 lr=0.003': a run as a person names it."""
+    """'recall[distance=4] lstm init=chrono seed=0 lr=0.003': a run as a person names it (the
+    init only when it is not the standard one)."""
     variant = short_variant(config["task"], config["variant"])
+    init = config.get("init", "standard")
     return (f"{config['task']}{f'[{variant}]' if variant else ''} {config['model']} "
-            f"seed={config['seed']} lr={config['lr']:g}")
+            f"{f'init={init} ' if init != 'standard' else ''}seed={config['seed']} lr={config['lr']:g}")
 
 
 def finished_line(record: dict[str, Any]) -> str:
-    """One line per finished run, the same for every executor."""
+    """One line per finished run, the same for every executor, in the report's outcome words
+    (bench/analysis/outcome.py)."""
     metrics, config = record.get("metrics", {}), record["config"]
     accuracy = metrics.get("test_accuracy")
-    score = f"test_acc {accuracy:.4f}" if accuracy is not None else "no test score"
-    steps = f"steps {int(metrics.get('steps_done', 0))}/{config['steps']}"
-    converged = "converged" if metrics.get("converged") else "not converged"
-    return (f"{record['status']:<8} {label(config)}: {score}  {steps}  {converged}  "
-            f"{metrics.get('wall_s', 0.0):.1f} s")
+    score = f"test_acc {float(accuracy):.4f}" if accuracy is not None else "no test score"
+    how = describe({"step_cap": config.get("steps"), **metrics}, record["status"])
+    return f"{record['status']:<8} {label(config)}: {score}  {how}  {float(metrics.get('wall_s', 0.0)):.1f} s"
 
 
 class Watch:
@@ -118,5 +121,7 @@ def progress_text(point: dict[str, Any]) -> str:
 def tracker_name(config: dict[str, Any], run_id: str) -> str:
     """A folder-safe run name for trackers: readable, and unique by its run id."""
     variant = short_variant(config["task"], config["variant"]).replace(",", "_")
-    parts = [config["task"], variant, config["model"], f"s{config['seed']}", f"lr{config['lr']:g}", run_id[:8]]
+    init = config.get("init", "standard")
+    parts = [config["task"], variant, config["model"], "" if init == "standard" else init, f"s{config['seed']}",
+             f"lr{config['lr']:g}", run_id[:8]]
     return "-".join(p for p in parts if p).replace("=", "")

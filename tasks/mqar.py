@@ -9,7 +9,11 @@ position. Everything else is filler drawn uniformly from the whole vocabulary. O
 - the gap from the start of the query region to each query is drawn without replacement from
   a power law p(g) ~ (g + 1)^(power_a - 1), g = 0, 1, ... (Zoology's default power_a 0.01:
   most queries come soon after the context), and queries sit at even offsets;
-- Zoology's `vocab_size > input_seq_len` assert is not needed here and not enforced.
+- Zoology's `vocab_size > input_seq_len` assert is not needed here and not enforced;
+- `random_non_queries` (Zoology's knob of that name): True fills the query region's other
+  positions with random tokens from the whole vocabulary (harder: a filler can look like a
+  key); False fills them with token 0, Zoology's blank (the easier form the standard CPU
+  suite calibrates at; results/calibration).
 
 Worked example (seq_len=16, n_kv=2, vocab=16; keys k1..k7, values v8..v15, filler `.`):
 
@@ -22,7 +26,8 @@ key) scores exactly 1 / n_kv (0.25 at the default n_kv=4), far above a constant 
 
 Vocabulary: Zoology uses 8192; the default here is 256 so that small CPU tests train (the
 embedding table is the same for every model and outside the parameter budget). Token ids:
-0 pad (never in a sequence), keys 1..vocab//2 - 1, values vocab//2..vocab - 1. Classes are
+0 pad (in a sequence only as the blank filler of random_non_queries=False), keys
+1..vocab//2 - 1, values vocab//2..vocab - 1. Classes are
 value ids minus vocab // 2.
 
 Zoology's Figure 2 points, as variants: (seq_len, n_kv) = (64, 4), (128, 8), (256, 16), and
@@ -34,8 +39,8 @@ import torch
 
 from tasks.base import Split, TaskData, constant_guess_share, generated_splits, register_task, require
 
-VERSION = 2  # 2: trivial baseline = a guess among the context values
-DEFAULTS = {"seq_len": 64, "n_kv": 4, "vocab": 256, "power_a": 0.01,
+VERSION = 3  # 3: random_non_queries; 2: trivial baseline = a guess among the context values
+DEFAULTS = {"seq_len": 64, "n_kv": 4, "vocab": 256, "power_a": 0.01, "random_non_queries": True,
             "n_train": 20000, "n_val": 1000, "n_test": 3000}
 PAD = 0
 MAX_LENGTH = 1 << 16
@@ -90,6 +95,8 @@ def _split(v: dict, n: int, gen: torch.Generator) -> Split:
     query_pos = context + 2 * gaps  # (N, kv) query positions; key i is asked at query_pos[:, i]
 
     inputs = torch.randint(1, vocab, (n, length), generator=gen)  # filler from the whole vocab
+    if not v["random_non_queries"]:
+        inputs[:, context:] = PAD  # Zoology's blank filler (token 0) between the queries
     inputs[:, 0:context:2] = keys
     inputs[:, 1:context:2] = values
     inputs.scatter_(1, query_pos, keys)

@@ -10,6 +10,8 @@ import pytest
 
 from bench.analysis import claims, stats
 from bench.analysis.claims_accuracy import NOTHING_LEARNED
+from bench.analysis.claims_recall import HELD
+from bench.analysis.rates import UNREACHABLE
 from bench.analysis.stats import (
     INCONCLUSIVE,
     NOT_RUN,
@@ -50,131 +52,102 @@ TRUTH = {("rnn", 8): 0.95, ("rnn", 32): 0.30, ("rnn", 128): 0.13,
          ("transformer", 8): 1.0, ("transformer", 32): 0.99, ("transformer", 128): 0.98}
 
 
-# ---------------------------------------------------------------- recall claims 1 and 8
-def test_forgetting_supported_on_the_textbook_table():
-    claim = claims.claim_forgetting(runs_frame(TRUTH))
+# ---------------------------------------------------------------- recall claims 1, 8, 9 (solve rates)
+def solve_frame(cells: dict, seeds: int = 6, lr_grid: int = 3) -> pd.DataFrame:
+    """cells {(model, distance[, init]): seeds solved} -> one row per seed: solved seeds at
+    accuracy 1.0, the others at chance (0.13), on validation and test alike."""
+    rows = []
+    for key, solved in cells.items():
+        model, distance, init = key if len(key) == 3 else (*key, "standard")
+        for seed in range(seeds):
+            value = 1.0 if seed < solved else 0.13
+            rows.append({"task": "recall", "variant": RECALL.format(d=distance), "model": model, "init": init,
+                         "seed": seed, "status": "ok", "test_accuracy": value, "val_accuracy": value,
+                         "trivial_baseline": 0.125, "lr": 1e-3, "budget_params": 1000, "lr_grid": lr_grid,
+                         "converged": 1.0, "steps_done": 2000, "step_cap": 2000})
+    return pd.DataFrame(rows)
+
+
+SOLVES = {("rnn", 8): 6, ("rnn", 32): 0, ("rnn", 128): 0,
+          ("lstm", 8): 6, ("lstm", 32): 6, ("lstm", 128): 0,
+          ("gru", 8): 6, ("gru", 32): 6, ("gru", 128): 0,
+          ("transformer_causal", 8): 6, ("transformer_causal", 32): 6, ("transformer_causal", 128): 6}
+
+
+def test_forgetting_supported_on_the_textbook_table_by_exact_tests_on_solve_rates():
+    claim = claims.claim_forgetting(solve_frame(SOLVES))
     assert claim.verdict == SUPPORTED, claim.parts
-    assert set(claim.evidence["model"]) == {"rnn", "lstm", "gru", "transformer"}
-    held = claim.evidence.drop_duplicates("model").set_index("model")["holds_to"]
-    assert held["rnn"] == 8 and held["lstm"] == 32 and held["transformer"] == 128
-    assert all(p.n == 3 and p.p_adjusted >= p.p_value for p in claim.parts)  # every test is Holm-corrected
-    assert "paired" in claim.rule and "Holm" in claim.rule
+    parts = {p.name: p for p in claim.parts}
+    assert "Barnard" in parts["rnn falls: d=8 > d=128"].detail
+    assert "lstm holds longer than rnn (at d=32, where the rnn falls on validation)" in parts
+    assert "exact binomial" in parts["transformer_causal holds at d=128"].detail
+    assert all(p.p_adjusted >= p.p_value for p in claim.parts)  # Holm-corrected
+    reach = claim.evidence.drop_duplicates("model").set_index("model")["remembers to"]
+    assert reach["rnn"] == 8 and reach["lstm"] == 32 and reach["transformer_causal"] == 128
+    # the bidirectional transformer is shown beside, but the causal one decides
+    failing = {**SOLVES, ("transformer", 8): 0, ("transformer", 32): 0, ("transformer", 128): 0}
+    assert claims.claim_forgetting(solve_frame(failing)).verdict == SUPPORTED
 
 
-def test_forgetting_refuted_when_the_transformer_fails_at_length():
-    claim = claims.claim_forgetting(runs_frame({**TRUTH, ("transformer", 128): 0.2}))
+def test_forgetting_refuted_when_attention_fails_at_length_and_undecidable_at_three_seeds():
+    claim = claims.claim_forgetting(solve_frame({**SOLVES, ("transformer_causal", 128): 0}))
     assert claim.verdict == REFUTED
-    assert any(p.name.startswith("transformer holds at d=128") and p.verdict == REFUTED for p in claim.parts)
+    small = claims.claim_forgetting(solve_frame(SOLVES, seeds=3))
+    assert small.verdict == INCONCLUSIVE
+    assert all(p.reason == UNREACHABLE for p in small.parts), small.parts  # 3/3 vs 0/3 cannot pass 4 tests
+    assert "cannot pass the corrected level" in small.parts[0].detail
 
 
-def test_forgetting_inconclusive_when_seeds_disagree():
-    noisy = runs_frame(TRUTH, spread=0.5)  # seeds 0.5 apart: nothing is significant
-    assert claims.claim_forgetting(noisy).verdict == INCONCLUSIVE
+def test_no_p_value_is_set_by_hand_and_few_seeds_read_preliminary():
+    one = claims.claim_forgetting(solve_frame(SOLVES, seeds=1))
+    assert one.verdict == PRELIMINARY and all(p.verdict == PRELIMINARY for p in one.parts)
+    assert "n=1 < 3" in one.parts[0].detail
+    assert claims.claim_forgetting(solve_frame(SOLVES, lr_grid=1)).verdict == PRELIMINARY
+    for part in claims.claim_forgetting(solve_frame(SOLVES)).parts:  # every p computed by a test
+        assert 0 < part.p_value <= 1
 
 
 def test_missing_runs_show_not_run():
-    empty = runs_frame({}).reindex(columns=["task", "variant", "model", "seed", "status", "test_accuracy"])
+    empty = solve_frame({}).reindex(columns=["task", "variant", "model", "seed", "status", "test_accuracy"])
     assert claims.claim_forgetting(empty).verdict == NOT_RUN
     assert claims.claim_gates_mitigate(empty).verdict == NOT_RUN
-    one_distance = runs_frame({k: v for k, v in TRUTH.items() if k[1] == 8})
-    assert claims.claim_forgetting(one_distance).verdict == NOT_RUN
+    one_distance = solve_frame({k: v for k, v in SOLVES.items() if k[1] == 8})
+    part = claims.claim_forgetting(one_distance).parts[0]
+    assert part.verdict == NOT_RUN and part.detail == "needs at least 2 distances, has 8"  # no numpy reprs
     verdicts = [c.verdict for c in claims.evaluate_claims(pd.DataFrame())]
-    assert verdicts == [NOT_RUN] * 8
+    assert verdicts == [NOT_RUN] * 9
 
 
 def test_a_missing_model_makes_its_parts_not_run_and_the_claim_inconclusive():
-    claim = claims.claim_forgetting(runs_frame({k: v for k, v in TRUTH.items() if k[0] != "rnn"}))
-    assert claim.verdict == INCONCLUSIVE  # the transformer parts ran; the rnn parts did not
+    claim = claims.claim_forgetting(solve_frame({k: v for k, v in SOLVES.items() if k[0] != "rnn"}))
+    assert claim.verdict == INCONCLUSIVE  # the transformer part ran; the rnn parts did not
     assert [p.verdict for p in claim.parts[:3]] == [NOT_RUN] * 3
 
 
-def test_gates_mitigate_supported_then_never_refuted_when_gates_hold():
-    assert claims.claim_gates_mitigate(runs_frame(TRUTH)).verdict == SUPPORTED
-    held = {**TRUTH, ("lstm", 128): 0.97, ("gru", 128): 0.96}
-    claim = claims.claim_gates_mitigate(runs_frame(held))
-    assert claim.verdict == INCONCLUSIVE  # never refuted by a finite sweep
-    below = [p for p in claim.parts if "below the bar" in p.name]
-    assert all(p.verdict == INCONCLUSIVE for p in below)
-    assert "held up to d=128" in below[0].detail and "with converged runs" in below[0].detail
+def test_gates_mitigate_supported_when_they_fall_and_never_refuted_when_they_hold():
+    assert claims.claim_gates_mitigate(solve_frame(SOLVES)).verdict == SUPPORTED
+    held = claims.claim_gates_mitigate(solve_frame({**SOLVES, ("lstm", 128): 6, ("gru", 128): 6}))
+    assert held.verdict == INCONCLUSIVE  # a finite sweep cannot refute "at a long enough distance"
+    assert all(p.reason == HELD for p in held.parts), held.parts
+    assert "held to d=128, the longest tested distance" in held.parts[0].detail
 
 
-# ---------------------------------------------------------------- undertrained, seeds, LR grid
-def test_an_undertrained_run_cannot_yield_supported():
-    frame = runs_frame(TRUTH)
-    long_gated = frame["model"].isin(["lstm", "gru"]) & (frame["length"] == 128)
-    frame.loc[long_gated & (frame["seed"] == 0), "converged"] = 0.0  # one seed still improving
-    claim = claims.claim_gates_mitigate(frame)
-    assert claim.verdict != SUPPORTED
-    assert all(p.verdict == INCONCLUSIVE and p.reason == UNDERTRAINED for p in claim.parts), claim.parts
-    # claim 1: the rnn at the longest distance lost, and did not converge
-    frame = runs_frame(TRUTH)
-    frame.loc[(frame["model"] == "rnn") & (frame["length"] == 128), "converged"] = 0.0
-    part = claims.claim_forgetting(frame).parts[0]
-    assert part.name.startswith("rnn falls") and part.verdict == INCONCLUSIVE and part.reason == UNDERTRAINED
-
-
-def test_a_run_stopped_early_at_chance_has_stalled_and_cannot_lose_a_verdict():
-    # the LSTM at d=128 sits at chance: stopped by early stopping at step 1000 of 1500 it never
-    # started learning (stalled); at the cap with the same numbers it used its whole budget
-    truth = {**TRUTH, ("lstm", 128): 0.13, ("gru", 128): 0.13}
-    stopped = runs_frame(truth, steps_done=1000, step_cap=1500)
-    claim = claims.claim_gates_mitigate(stopped)
-    assert all(p.verdict == INCONCLUSIVE and p.reason == UNDERTRAINED for p in claim.parts), claim.parts
-    table = claim.evidence
-    assert "stalled at chance" in table.loc[(table["model"] == "lstm") & (table["distance"] == 128),
-                                            "converged"].iloc[0]
-    capped = runs_frame(truth, steps_done=1500, step_cap=1500)
-    assert claims.claim_gates_mitigate(capped).verdict == SUPPORTED
-    # a model that learned (well above chance) and then stopped early has not stalled
-    learned = runs_frame(TRUTH, steps_done=600, step_cap=1500)
-    assert claims.claim_gates_mitigate(learned).verdict == SUPPORTED
-    # fill-in's left-only models at their computed ceiling are at an information limit: a
-    # plateau there is convergence even when early stopping ended it
-    assert claims.claim_bidirectional(fill_in(ceiling=0.125, steps_done=500, step_cap=1500)).verdict == SUPPORTED
-    # ... and however long they would train: the ceiling bounds them, converged or not
-    assert claims.claim_bidirectional(fill_in(ceiling=0.125, converged=0.0)).verdict == SUPPORTED
-
-
-def test_runs_without_the_converged_metric_count_as_not_converged_and_say_so():
-    claim = claims.claim_gates_mitigate(runs_frame(TRUTH, converged=None))
-    assert claim.verdict == INCONCLUSIVE and all(p.reason == UNDERTRAINED for p in claim.parts)
-    assert "convergence unknown" in claim.parts[0].detail
-
-
-def test_a_one_seed_cell_reads_preliminary():
-    for claim in (claims.claim_forgetting(runs_frame(TRUTH, seeds=1)),
-                  claims.claim_gates_mitigate(runs_frame(TRUTH, seeds=1))):
-        assert claim.verdict == PRELIMINARY
-        assert all(p.verdict == PRELIMINARY for p in claim.parts), claim.parts
-        assert "n=1 < 3" in claim.parts[0].detail
-    assert claims.claim_forgetting(runs_frame(TRUTH, seeds=2)).verdict == PRELIMINARY
-
-
-def test_an_lr_grid_of_one_reads_preliminary():
-    claim = claims.claim_forgetting(runs_frame(TRUTH, lr_grid=1))
-    assert claim.verdict == PRELIMINARY
-    assert all(p.verdict == PRELIMINARY for p in claim.parts)
-    assert "LR grid of 1 < 3" in claim.parts[0].detail
-    assert claims.claim_bidirectional(fill_in(lr_grid=2)).verdict == PRELIMINARY
-    no_grid = runs_frame(TRUTH).drop(columns="lr_grid")  # unknown grid: never a verdict
-    assert claims.claim_forgetting(no_grid).verdict == PRELIMINARY
-
-
-def test_holm_is_applied_within_a_claim():
-    # three tested comparisons: rnn falls (p = 0, every seed 0.75 apart), the transformer above
-    # the bar at d=8 (p ~ 0.03 alone) and at d=32 (p ~ 0.5); Holm doubles the 0.03
-    significant_alone = [0.625, 0.685, 0.655]
-    table = {("rnn", 8): [0.95] * 3, ("rnn", 32): [0.2] * 3,
-             ("transformer", 8): significant_alone, ("transformer", 32): [0.5, 0.9, 0.6]}
-    alone = stats.above_threshold(dict(enumerate(significant_alone)), THRESHOLD)
-    assert alone.verdict == SUPPORTED and 0.025 < alone.p_value < 0.05
-    claim = claims.claim_forgetting(runs_frame(table))
-    parts = {p.name: p for p in claim.parts}
-    assert parts["rnn falls: d=8 > d=32"].verdict == SUPPORTED
-    corrected = parts["transformer holds at d=8"]
-    assert corrected.p_value == pytest.approx(alone.p_value)
-    assert corrected.p_adjusted == pytest.approx(2 * alone.p_value)
-    assert corrected.verdict == INCONCLUSIVE and corrected.reason == NOT_SIGNIFICANT_AFTER_HOLM
+def test_init_decides_how_far_supported_when_chrono_and_standard_differ_for_both_gated_models():
+    cells = {**{(m, d, "standard"): k for (m, d), k in SOLVES.items() if m in ("lstm", "gru")},
+             **{(m, d, "chrono"): 6 for m in ("lstm", "gru") for d in (8, 32, 128)},
+             **{("rnn", d, "standard"): k for d, k in ((8, 6), (32, 0), (128, 0))}}
+    claim = claims.claim_init_decides(solve_frame(cells))
+    assert claim.verdict == SUPPORTED, claim.parts
+    lstm = next(p for p in claim.parts if p.name.startswith("lstm"))
+    assert "at d=128" in lstm.name  # where the inits differ most on validation
+    assert "standard init remembers to d=32" in lstm.detail and "chrono init remembers to d=128 (the longest" \
+        in lstm.detail
+    same = {k: v for k, v in cells.items() if k[2] == "standard" or k[0] == "rnn"}
+    same.update({(m, d, "chrono"): k for (m, d, init), k in cells.items() if init == "standard" and m != "rnn"})
+    flat = claims.claim_init_decides(solve_frame(same))
+    assert flat.verdict == INCONCLUSIVE and all(p.reason == "the inits do not differ" for p in flat.parts)
+    only_standard = claims.claim_init_decides(solve_frame(SOLVES))
+    assert only_standard.verdict == NOT_RUN
 
 
 # ---------------------------------------------------------------- claim 2
@@ -182,8 +155,8 @@ FILL = {("rnn", 32): 0.13, ("lstm", 32): 0.12, ("gru", 32): 0.125, ("transformer
         ("bilstm", 32): 0.97, ("transformer", 32): 0.99}
 
 
-def fill_in(cells=None, ceiling: float = 0.14, **kwargs) -> pd.DataFrame:
-    return runs_frame(cells or FILL, task="fill_in", label="length={d},n_values=8",
+def fill_in(cells=None, ceiling: float = 0.14, seeds: int = 6, **kwargs) -> pd.DataFrame:
+    return runs_frame(cells or FILL, task="fill_in", label="length={d},n_values=8", seeds=seeds,
                       left_only_ceiling=ceiling, **kwargs)
 
 
@@ -192,8 +165,9 @@ def test_bidirectional_claim_supported_and_cloze_optional():
     assert claim.verdict == SUPPORTED and "cloze: not run" in claim.rule
     cheating = fill_in({**FILL, ("transformer_causal", 32): 0.95})
     assert claims.claim_bidirectional(cheating).verdict == REFUTED
-    cloze = runs_frame({("lstm", 32): 0.30, ("transformer", 32): 0.45}, task="cloze", label="window={d}",
-                       bigram_baseline=0.20)
+    cloze = runs_frame({("transformer_causal", 32): [0.30, 0.31, 0.29, 0.30, 0.32, 0.28],
+                        ("transformer", 32): [0.45, 0.47, 0.44, 0.46, 0.45, 0.44]}, task="cloze",
+                       label="window={d}", bigram_baseline=0.20)
     both = claims.claim_bidirectional(pd.concat([fill_in(), cloze]))
     assert both.verdict == SUPPORTED and any(p.name.startswith("cloze") for p in both.parts)
     assert claims.claim_bidirectional(runs_frame(TRUTH)).verdict == NOT_RUN

@@ -105,6 +105,8 @@ def _value_for(key: str):
     default = getattr(RunConfig(task="-", model="-"), key)
     if key == "device":
         return "cpu", "cpu"
+    if key == "init":
+        return "chrono", "chrono"
     if isinstance(default, int):
         return str(default + 1), default + 1
     return "0.25", 0.25
@@ -157,15 +159,15 @@ def test_config_file_describes_a_whole_grid():
     from bench.plugins import isolated
 
     example = Path(__file__).resolve().parents[1] / "examples" / "grid.toml"
-    runs = _configs(["run", "--config", str(example)])
+    runs = _configs(["run", "--config", str(example), "--allow-plugins"])
     assert len(runs) == 2 * 3 * 2 + 3  # recall: variants x models x lrs; majority: 3 models, 1 lr
     assert {c.task for c in runs} == {"recall", "majority"} and {c.budget_params for c in runs} == {20_000}
     assert {c.steps for c in runs if c.task == "majority"} == {200}  # a task's own settings
     # the command line wins over the file, lr over the file's lrs
-    runs = _configs(["run", "--config", str(example), "--set", "steps=5", "--lr", "0.1"])
+    runs = _configs(["run", "--config", str(example), "--allow-plugins", "--set", "steps=5", "--lr", "0.1"])
     assert {(c.steps, c.lr) for c in runs} == {(5, 0.1)} and len(runs) == 2 * 3 + 3
     with isolated():
-        assert runs == grid_from_file(example, {"steps": 5, "lr": 0.1})  # the API's reader
+        assert runs == grid_from_file(example, {"steps": 5, "lr": 0.1}, allow_plugins=True)  # the API's reader
 
 
 def test_yaml_and_json_grids_read_like_toml(tmp_path):

@@ -9,13 +9,15 @@ import torch
 
 from bench import cli
 from bench.analysis import tables
+from bench.analysis.analyze import analyze
+from bench.analysis.labels import short_variant
 from bench.analysis.reproduce import MOVED, NEW_ONLY, compare
 from bench.analysis.speed import harness_efficiency, speedup_over
 from bench.execute import store
 from bench.execute.store import load_runs, load_table, read_probe, write_run
 from bench.models import MODELS
 from bench.probes.structure import structural_params
-from bench.report.build import write_report
+from bench.report.build import answer_lines, write_report
 from bench.report.markdown import markdown
 from bench.run.loop import train_run
 
@@ -122,8 +124,8 @@ def write_speed_and_gradflow(folder: Path) -> None:
 def test_report_builds_from_a_results_table_with_speed_and_gradflow(fixture_dir):
     write_speed_and_gradflow(fixture_dir)
     text = report(fixture_dir, formats=("md", "latex", "csv")).read_text()
-    for heading in ("## Environment", "## Claims", "### Mean test accuracy per task variant x model",
-                    "### Learning-rate grid", "### Task `recall`", "## Speed", "## Gradient flow"):
+    for heading in ("## Verdicts", "## The short answer: mean test accuracy per cell", "## Environment",
+                    "## Claims", "### Learning-rate grid", "### Task `recall`", "## Speed", "## Gradient flow"):
         assert heading in text
     verdicts = dict(re.findall(r"^\| \[(\d)\]\(#claim-\d\) \| .* \| \*\*(.+)\*\* \|$", text, flags=re.M))
     assert verdicts == {"1": "supported", "2": "supported", "3": "supported", "4": "supported",
@@ -131,11 +133,13 @@ def test_report_builds_from_a_results_table_with_speed_and_gradflow(fixture_dir)
     assert "1 diverged" in text and "Speed-up over the LSTM" in text and "at the grid's edge" in text
     assert text.count("**not measured here**") >= 3 and "12.5x at T=4096" in text  # GPU anchors
     assert "under adamw nothing exploded" in text and "| sgd |" in text and "| adamw |" in text
-    for name in ("headline", "accuracy_vs_distance_recall", "accuracy_vs_wall_time", "throughput_vs_length",
-                 "speedup_over_lstm", "gradflow"):
+    for name in ("headline", "accuracy_vs_wall_time", "throughput_vs_length", "speedup_over_lstm", "gradflow"):
         for fmt in ("png", "svg", "pdf"):
             assert (fixture_dir / f"{name}.{fmt}").stat().st_size > 1000, f"{name}.{fmt}"
     assert not (fixture_dir / "accuracy_vs_params.png").exists()  # one budget: nothing to show
+    assert not (fixture_dir / "accuracy_vs_distance_recall.png").exists()  # the headline shows it: one figure
+    assert (fixture_dir / "report.html").stat().st_size > 10_000
+    assert not list(fixture_dir.glob(".*.tmp*")) and not list(fixture_dir.glob("*.tmp.*"))  # atomic writes
     summary = pd.read_csv(fixture_dir / "summary.csv")
     assert len(summary) == summary[["task", "variant", "model", "budget_params"]].drop_duplicates().shape[0]
     assert {"test_accuracy", "ci95", "lr", "lr_grid", "converged", "trivial_baseline"} <= set(summary.columns)
@@ -185,7 +189,7 @@ def test_report_from_real_runs_rebuilds_the_table(tmp_path, tiny_config, one_thr
     text = path.read_text()
     assert "torch" in text and "| cpu |" in text  # the environment table from run records
     assert "preliminary" in text  # one seed, one lr: never a verdict
-    for png in ("curves_recall.png", "accuracy_vs_distance_recall.png", "headline.png"):
+    for png in ("curves_recall.png", "headline.png"):
         assert (tmp_path / png).exists()
     # every verdict links to its claim section, and the recall claims to their drawn figures
     assert "| [1](#claim-1) |" in text and '<a id="claim-1"></a>' in text
@@ -197,7 +201,11 @@ def test_report_from_real_runs_rebuilds_the_table(tmp_path, tiny_config, one_thr
 
 def test_report_cli(fixture_dir, tmp_path, capsys):
     assert cli.main(["report", str(fixture_dir), "--no-plots", "--format", "md,latex,csv"]) == 0
-    assert "wrote" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "wrote" in out
+    # the terminal gets the answer and the verdict table, not only a path
+    assert "Verdicts" in out and re.search(r"^  1  \S+.*dependency distance", out, flags=re.M)
+    assert "**" not in out and "](#" not in out  # plain text, no markdown markup
     text = (fixture_dir / "report.md").read_text()
     assert "| [6](#claim-6) |" in text and "**not run**" in text  # no gradflow.csv: claims 6 and 7 not run
     assert not list(fixture_dir.glob("*.png"))
@@ -296,3 +304,36 @@ def test_lr_choice_says_when_no_seed_is_shared_by_every_lr_and_summary_counts_st
     # the seed that stopped early at chance stalled: the summary does not count it as converged
     summary = tables.summarize(tables.select_lr(pd.DataFrame([{**rows[1], "lr": 1e-3}, rows[0]]))[0])
     assert summary.iloc[0]["converged"] == "1/2 (1 stalled at chance)"  # the claims tables' wording
+
+
+def test_the_report_answers_first_then_verdicts_then_the_short_answer(fixture_dir):
+    text = report(fixture_dir, plots=False).read_text()
+    lines = text.splitlines()
+    assert lines[0].startswith("# Benchmark report")
+    first = next(x for x in lines[1:] if x.strip())
+    result = analyze(load_table(fixture_dir), order=tuple(MODELS))
+    assert first == answer_lines(result)[0] and first.strip()  # the answer (answer.py) before anything else
+    verdicts, short, how = (text.index(h) for h in ("## Verdicts", "## The short answer", "## How to read"))
+    assert verdicts < short < how
+    assert "≤ baseline" in text[short:how]  # fill_in's rnn sits at its baseline
+
+
+def test_no_numpy_reprs_and_nothing_outside_the_repository(fixture_dir):
+    write_speed_and_gradflow(fixture_dir)
+    text = report(fixture_dir, plots=False).read_text()
+    assert not re.search(r"np\.\w+\(|array\(\[", text), re.search(r".{60}np\.\w+\(.{40}", text)
+    assert "outside this repository" not in text and "shared/" not in text
+    assert "`results/gpu_anchors.md`" in text  # the GPU numbers claims 3 and 5 cite, with their source
+    anchors = (Path(__file__).parents[1] / "results" / "gpu_anchors.md").read_text()
+    for number in ("0.26M", "0.28M", "0.29M", "6.23M", "0.50M", "0.38M"):
+        assert number in anchors
+
+
+def test_a_single_variant_is_labelled_by_what_the_user_passed():
+    rows = pd.DataFrame({"task": ["recall"] * 2, "model": ["lstm", "gru"],
+                         "variant": ["distance=64,n_keys=8,n_pairs=1,n_test=1000,n_train=8000"] * 2})
+    assert list(short_variant(rows)) == ["distance=64", "distance=64"]  # not 'default'
+    sweep = pd.DataFrame({"task": ["recall", "recall", "copy"], "model": ["lstm"] * 3,
+                          "variant": ["distance=8,n_pairs=1", "distance=32,n_pairs=1", "n_memory=10,n_train=50"]})
+    assert list(short_variant(sweep)) == ["distance=8", "distance=32", "n_memory=10"]
+    assert list(short_variant(pd.DataFrame({"task": ["t"], "variant": [""]}))) == ["default"]

@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from bench.analysis.variants import variant_label
-from bench.execute.suites import SEEDS, SUITES, TUNE_SEED, confirmation_runs, core_models
+from bench.execute.adaptive import START_LRS, next_runs
+from bench.execute.suites import SUITES, TUNE_SEEDS, VERDICT_TASKS, core_models
 from bench.models import MODELS
 from bench.run.config import RunConfig
 from tasks.base import TASKS
@@ -26,18 +27,25 @@ def cells_of(runs):
     return cells
 
 
-def test_standard_gives_every_cell_three_learning_rates_and_the_decisive_cells_three_seeds_each():
-    runs = SUITES["standard"].runs()
-    cells = cells_of(runs)
-    assert all(len(lrs) >= 3 for _, lrs in cells.values())
-    full = {key for key, (seeds, _) in cells.items() if len(seeds) >= 3}
-    tuned = {key for key, (seeds, _) in cells.items() if seeds == {TUNE_SEED}}
-    assert full | tuned == set(cells)  # every cell is one or the other
-    assert {key[0] for key in full} == {"recall", "fill_in"}  # claims 1, 2, 8: the full grid
-    assert {key[0] for key in tuned} == {"imdb", "mqar", "copy", "adding", "cloze"}
-    assert set(SUITES["standard"].confirm_seeds) == set(SEEDS) and len(SEEDS) >= 3
-    assert {run.device for run in runs} == {"cpu"}
+def test_standard_tunes_every_cell_and_init_on_three_lrs_and_confirms_the_verdict_cells_to_six_seeds():
+    suite = SUITES["standard"]
+    runs = suite.runs()
+    groups = defaultdict(lambda: (set(), set()))
+    for run in runs:
+        seeds, lrs = groups[(run.task, tuple(sorted(run.variant.items())), run.model, run.init)]
+        seeds.add(run.seed)
+        lrs.add(run.lr)
+    assert all(len(lrs) >= 3 for _, lrs in groups.values())
+    verdict = {key for key, (seeds, _) in groups.items() if seeds == set(TUNE_SEEDS)}
+    assert {key[0] for key in verdict} == set(VERDICT_TASKS) == {"recall", "fill_in"}
+    assert all(len(TUNE_SEEDS) + len(suite.confirm(run)) >= 6 for run in runs if run.task in VERDICT_TASKS)
+    # both inits of every gated model, and the RNN's own, in the recall sweep
+    recall = {(run.model, run.init) for run in runs if run.task == "recall"}
+    assert {("lstm", "chrono"), ("lstm", "standard"), ("gru", "chrono"), ("rnn", "orthogonal"),
+            ("transformer_causal", "standard"), ("transformer", "standard")} <= recall
     assert {run.variant["n_pairs"] for run in runs if run.task == "recall"} == {1}  # a memory sweep
+    assert {run.device for run in runs} == {"cpu"} and all(run.min_steps == 0 for run in runs if run.task != "imdb")
+    assert "Step caps" in suite.design and "Barnard" in suite.design  # the design section, from the constants
 
 
 def tidy_rows(results: list[tuple[RunConfig, float]]) -> pd.DataFrame:
@@ -46,28 +54,51 @@ def tidy_rows(results: list[tuple[RunConfig, float]]) -> pd.DataFrame:
     for config, val in results:
         ids = {"task": config.task, "task_version": TASKS[config.task].version, "variant":
                variant_label(config.variant), "model": config.model, "seed": config.seed, "lr": config.lr,
-               "budget_params": config.budget_params, "status": "ok",
+               "init": config.init, "budget_params": config.budget_params, "status": "ok",
                "run_id": config.run_id(TASKS[config.task].version)}
-        rows += [{**ids, "metric": "val_accuracy", "value": val}, {**ids, "metric": "test_accuracy", "value": val}]
+        rows += [{**ids, "metric": "val_accuracy", "value": val}, {**ids, "metric": "test_accuracy", "value": val},
+                 {**ids, "metric": "trivial_baseline", "value": 0.1}]
     return pd.DataFrame(rows)
 
 
-def test_stage_two_confirms_each_tuned_cell_at_the_lr_chosen_on_validation_and_waits_for_unfinished_ones():
-    base = {"task": "adding", "variant": {"length": 20}, "budget_params": 20_000, "steps": 10,
-            "eval_every": 5, "min_steps": 5}
-    tuned_lstm = [RunConfig(model="lstm", seed=0, lr=lr, **base) for lr in (1e-3, 3e-3, 1e-2)]
-    tuned_gru = [RunConfig(model="gru", seed=0, lr=lr, **base) for lr in (1e-3, 3e-3, 1e-2)]
-    full_rnn = [RunConfig(model="rnn", seed=s, lr=lr, **base) for lr in (1e-3, 3e-3) for s in (0, 1, 2)]
-    finished = list(zip(tuned_lstm, (0.5, 0.9, 0.7), strict=True))  # lstm: 3e-3 is best on validation
-    finished += [(tuned_gru[0], 0.8), (tuned_gru[1], 0.6)]  # gru: one lr still running
-    finished += [(config, 0.5) for config in full_rnn]
-    second = confirmation_runs(tuned_lstm + tuned_gru + full_rnn, tidy_rows(finished), SEEDS)
-    assert [(c.model, c.lr, c.seed) for c in second] == [("lstm", 3e-3, 1), ("lstm", 3e-3, 2)]
-    assert all(c.replace(seed=0) == tuned_lstm[1] for c in second)  # everything else as tuned
-    # once the gru's last lr finishes, its cell is confirmed too (its best: 1e-3)
-    finished.append((tuned_gru[2], 0.1))
-    second = confirmation_runs(tuned_lstm + tuned_gru + full_rnn, tidy_rows(finished), SEEDS)
-    assert {(c.model, c.lr) for c in second} == {("lstm", 3e-3), ("gru", 1e-3)} and len(second) == 4
+BASE = {"task": "adding", "variant": {"length": 20}, "budget_params": 20_000, "steps": 10, "eval_every": 5}
+
+
+def confirm(config):
+    return (1, 2)
+
+
+def test_the_grid_extends_past_an_edge_choice_then_confirms_at_an_interior_one():
+    tuned = [RunConfig(model="lstm", seed=0, lr=lr, **BASE) for lr in START_LRS]
+    finished = list(zip(tuned, (0.5, 0.7, 0.9), strict=True))  # best at the top edge, 1e-2
+    nxt = next_runs(tuned, tidy_rows(finished), confirm)
+    assert [(c.lr, c.seed) for c in nxt] == [(3e-2, 0)]  # one step past the edge, on the tuning seed
+    assert next_runs(tuned, tidy_rows(finished[:2]), confirm) == []  # a group still tuning adds nothing
+    finished.append((nxt[0], 0.8))  # 3e-2 is worse: 1e-2 is now interior
+    nxt = next_runs(tuned, tidy_rows(finished), confirm)
+    assert [(c.lr, c.seed) for c in nxt] == [(1e-2, 1), (1e-2, 2)]
+    assert all(c.replace(seed=0) == tuned[2] for c in nxt)  # everything else as tuned
+
+
+def test_the_grid_stops_at_its_limit_and_never_extends_where_nothing_was_learned():
+    tuned = [RunConfig(model="gru", seed=0, lr=lr, **BASE) for lr in START_LRS]
+    finished = list(zip(tuned, (0.9, 0.5, 0.3), strict=True))
+    for lr in (3e-4, 1e-4):  # the best keeps sitting at the lower edge
+        nxt = next_runs(tuned, tidy_rows(finished), confirm)
+        assert [c.lr for c in nxt] == [lr]
+        finished.append((nxt[0], 0.95))
+    limit = next_runs(tuned, tidy_rows(finished), confirm)
+    assert [(c.lr, c.seed) for c in limit] == [(1e-4, 1), (1e-4, 2)]  # at LR_LIMITS: confirmed there
+    flat = list(zip(tuned, (0.11, 0.12, 0.13), strict=True))  # every lr at chance (baseline 0.1)
+    assert [(c.lr, c.seed) for c in next_runs(tuned, tidy_rows(flat), confirm)] == [(3e-3, 1), (3e-3, 2)]
+
+
+def test_each_init_is_its_own_tuning_group():
+    tuned = [RunConfig(model="lstm", seed=0, lr=lr, init=init, **BASE) for init in ("standard", "chrono")
+             for lr in START_LRS]
+    finished = list(zip(tuned, (0.5, 0.9, 0.7, 0.9, 0.95, 0.5), strict=True))
+    nxt = next_runs(tuned, tidy_rows(finished), confirm)
+    assert {(c.init, c.lr) for c in nxt} == {("standard", 3e-3), ("chrono", 3e-3)} and len(nxt) == 4
 
 
 def test_model_lists_come_from_the_registry():
@@ -75,25 +106,27 @@ def test_model_lists_come_from_the_registry():
     assert {run.model for run in SUITES["quick"].runs()} == set(core_models())
 
 
-def test_bench_run_on_a_two_stage_suite_runs_the_confirmation_seeds_by_itself(tmp_path, tiny_config, monkeypatch,
-                                                                              capsys):
+def test_bench_run_on_a_two_stage_suite_runs_the_confirmation_seeds_by_itself(tmp_path, tiny_config, capsys):
     from bench import cli
     from bench.execute.store import load_table
     from bench.execute.suites import Suite
 
     tuning = [tiny_config("lstm", lr=lr, seed=0) for lr in (1e-3, 3e-3, 1e-2)]
-    monkeypatch.setitem(SUITES._Registry__items, "tiny_two_stage",
-                        Suite("tiny_two_stage", "test", lambda: list(tuning), confirm_seeds=(0, 1, 2)))
-    out = tmp_path / "runs"
-    assert cli.main(["run", "--suite", "tiny_two_stage", "--out", str(out), "--no-progress"]) == 0
-    assert "stage two: 2 runs" in capsys.readouterr().out
-    table = load_table(out)
-    seeds_per_lr = table.drop_duplicates("run_id").groupby("lr")["seed"].apply(sorted)
-    assert sorted(map(len, seeds_per_lr)) == [1, 1, 3]  # the chosen lr has all three seeds
-    # resuming trains nothing again, and --seeds replaces the suite's own seeds (no stage two)
-    assert cli.main(["run", "--suite", "tiny_two_stage", "--out", str(out), "--no-progress"]) == 0
-    resumed = capsys.readouterr().out
-    assert "3 runs: 3 already done" in resumed and "2 runs: 2 already done" in resumed  # both stages
-    assert cli.main(["run", "--suite", "tiny_two_stage", "--out", str(tmp_path / "one"), "--seeds", "0",
-                     "--no-progress"]) == 0
-    assert "stage two" not in capsys.readouterr().out
+    with SUITES.scoped():  # registered through the public path, unregistered at the end
+        SUITES.add("tiny_two_stage", Suite("tiny_two_stage", "test", lambda: list(tuning), lambda c: (0, 1, 2)))
+        out = tmp_path / "runs"
+        assert cli.main(["run", "--suite", "tiny_two_stage", "--out", str(out), "--no-progress"]) == 0
+        assert "next stage: 2 runs" in capsys.readouterr().out
+        table = load_table(out)
+        seeds_per_lr = table.drop_duplicates("run_id").groupby("lr")["seed"].apply(sorted)
+        lengths = sorted(map(len, seeds_per_lr))  # (the grid may have extended itself past an edge)
+        assert lengths[-1] == 3 and set(lengths[:-1]) == {1} and len(lengths) >= 3  # the chosen lr: all three
+        # resuming trains nothing again, and --seeds replaces the suite's own seeds (no stage two)
+        assert cli.main(["run", "--suite", "tiny_two_stage", "--out", str(out), "--no-progress"]) == 0
+        resumed = capsys.readouterr().out
+        assert "3 runs: 3 already done" in resumed and "2 runs: 2 already done" in resumed  # every stage
+        assert all(" 0 ok" in line for line in resumed.splitlines() if "already done" in line)
+        assert cli.main(["run", "--suite", "tiny_two_stage", "--out", str(tmp_path / "one"), "--seeds", "0",
+                         "--no-progress"]) == 0
+        assert "next stage" not in capsys.readouterr().out
+    assert "tiny_two_stage" not in SUITES

@@ -36,10 +36,11 @@ def test_best_validation_weights_are_used_for_test(tiny_config):
 
 
 def _poisoned(seed_data: TaskData) -> TaskData:
-    """A regression task whose targets are infinite: the loss cannot stay finite."""
+    """A regression task whose targets are finite (TaskData.check accepts them) but so large
+    that their squared error overflows float32: the loss cannot stay finite."""
     def split(n):
         return Split(inputs=torch.rand(n, 6, 2), lengths=torch.full((n,), 6),
-                     targets=torch.full((n,), float("inf")))
+                     targets=torch.full((n,), 1e30))
     return TaskData(train=split(64), val=split(16), test=split(16), output="regression",
                     n_classes=1, n_features=2)
 
@@ -51,14 +52,16 @@ def test_a_nonfinite_loss_ends_the_run_as_diverged(tiny_config):
     assert "test_accuracy" not in record["metrics"]
 
 
-def test_a_diverged_run_is_recorded_and_the_sweep_goes_on(tiny_config, tmp_path, monkeypatch):
+def test_a_diverged_run_is_recorded_and_the_sweep_goes_on(tiny_config, tmp_path):
     real = TASKS["recall"]
     poisoned = real.__class__(**{**real.__dict__, "name": "poisoned", "build": lambda v, s: _poisoned(None)})
-    monkeypatch.setitem(TASKS._Registry__items, "poisoned", poisoned)
-    runs = [tiny_config("lstm", task="poisoned", variant={}), tiny_config("lstm")]
-    # poisoned has recall's defaults, so a variant is needed for the config
-    runs[0] = runs[0].replace(variant=real.variant({}))
-    counts = run_local(runs, tmp_path, progress=False)
+    with TASKS.scoped():  # registered through the public path, unregistered at the end
+        TASKS.add("poisoned", poisoned)
+        runs = [tiny_config("lstm", task="poisoned", variant={}), tiny_config("lstm")]
+        # poisoned has recall's defaults, so a variant is needed for the config
+        runs[0] = runs[0].replace(variant=real.variant({}))
+        counts = run_local(runs, tmp_path, progress=False)
+    assert "poisoned" not in TASKS
     assert counts["diverged"] == 1 and counts["ok"] == 1
     assert sorted(r["status"] for r in load_runs(tmp_path)) == ["diverged", "ok"]
 

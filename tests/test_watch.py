@@ -40,7 +40,7 @@ def test_an_in_process_run_shows_its_bar_then_one_line(tmp_path, capsys):
     assert "8/8" in err and "val_acc" in err and "best" in err  # step / cap, validation accuracy
     [record] = _records(tmp_path)
     [line] = [x for x in err.splitlines() if x.startswith("ok ")]
-    assert f"test_acc {record['metrics']['test_accuracy']:.4f}" in line and "steps 8/8" in line
+    assert f"test_acc {record['metrics']['test_accuracy']:.4f}" in line and "at cap (8 steps)" in line
 
 
 def test_quiet_hides_lines_and_verbose_adds_validation_points(tmp_path, capsys):
@@ -62,12 +62,31 @@ def test_the_bar_follows_each_validation_point(tiny_config, tmp_path):
     assert not watch._bars
 
 
-def test_finished_line_names_the_run_and_its_outcome():
-    record = {"status": "ok", "run_id": "x", "config": {"task": "recall", "variant": {"distance": 64},
-                                                         "model": "lstm", "seed": 2, "lr": 0.001, "steps": 400},
-              "metrics": {"test_accuracy": 0.8125, "steps_done": 300, "converged": 1.0, "wall_s": 12.34}}
-    assert finished_line(record) == ("ok       recall[distance=64] lstm seed=2 lr=0.001: test_acc 0.8125  "
-                                     "steps 300/400  converged  12.3 s")
+def _finished(metrics: dict, status: str = "ok", **config) -> str:
+    record = {"status": status, "run_id": "x",
+              "config": {"task": "recall", "variant": {"distance": 64}, "model": "lstm", "seed": 2, "lr": 0.001,
+                         "steps": 400, **config},
+              "metrics": {"trivial_baseline": 0.125, "step_cap": 400, "wall_s": 12.34, **metrics}}
+    return finished_line(record)
+
+
+def test_finished_line_names_the_run_and_its_outcome_in_the_reports_words():
+    assert _finished({"test_accuracy": 0.8125, "val_accuracy": 0.8, "steps_done": 300}) == (
+        "ok       recall[distance=64] lstm seed=2 lr=0.001: test_acc 0.8125  "
+        "solved, stopped early at step 300 of 400  12.3 s")
+    # a run that never left chance is not 'converged', whatever its plateau: it stalled
+    stalled = _finished({"test_accuracy": 0.126, "val_accuracy": 0.13, "steps_done": 400, "converged": 1.0},
+                        init="chrono")
+    assert "lstm init=chrono seed=2" in stalled and "stalled at chance, at cap (400 steps)" in stalled
+    assert "converged" not in stalled
+    learned = _finished({"test_accuracy": 0.4, "val_accuracy": 0.41, "steps_done": 400})
+    assert "learned, below the bar, at cap (400 steps)" in learned
+    assert "diverged" in _finished({"steps_done": 120}, status="diverged").split(":", 1)[1]
+    # a record without step_cap (older records) takes the cap from its config
+    older = finished_line({"status": "ok", "run_id": "y", "config": {"task": "copy", "variant": {}, "model": "gru",
+                                                                      "seed": 0, "lr": 0.01, "steps": 800},
+                           "metrics": {"test_accuracy": 1.0, "trivial_baseline": 0.125, "steps_done": 800}})
+    assert "solved, at cap (800 steps)" in older and "np." not in older
 
 
 def test_checkpoints_rescore_to_the_recorded_accuracy(tmp_path, capsys):

@@ -30,9 +30,11 @@ class Analysis:
     all_runs: pd.DataFrame  # one row per run, every task version
     runs: pd.DataFrame  # newest task version of each task
     older: int  # runs of older task versions set aside
-    selected: pd.DataFrame  # the runs at each cell's selected lr
-    grid: pd.DataFrame  # one row per (cell, lr): mean val accuracy, seeds, selected, edge
-    summary: pd.DataFrame  # one row per cell
+    selected: pd.DataFrame  # the runs at each cell's chosen (init, lr)
+    grid: pd.DataFrame  # one row per (cell, init, lr): mean val accuracy, seeds, selected (per init), edge, cell_choice
+    summary: pd.DataFrame  # one row per cell (its chosen init and lr)
+    selected_init: pd.DataFrame  # the runs at each (cell, init)'s own best lr (every init reported)
+    summary_init: pd.DataFrame  # one row per (cell, init)
     claims: list[Claim]
     environment: pd.DataFrame  # per distinct environment of the run records
     curves: pd.DataFrame  # validation curve points of the selected runs
@@ -60,11 +62,19 @@ def analyze(table: pd.DataFrame, records: list[dict[str, Any]] | None = None,
     speed, gradflow, structure = _frame(speed), _frame(gradflow), _frame(structure)
     all_runs = wide_runs(_frame(table))
     runs, older = latest_versions(all_runs)
-    selected, grid = select_lr(runs, order)
+    selected, joint = select_lr(runs, order)
+    selected_init, grid = select_lr(runs, order, per_init=True)
+    if not grid.empty:  # the per-init grid, marking which (init, lr) each cell reports
+        keys = ["task", "variant", "model", "budget_params", "init", "lr"]
+        cell_choice = joint.loc[joint["selected"], keys].assign(cell_choice=True)
+        grid = grid.merge(cell_choice, on=keys, how="left")
+        grid["cell_choice"] = grid["cell_choice"].fillna(False).astype(bool)
     summary = summarize(selected, order) if not selected.empty else pd.DataFrame()
-    claims = evaluate_claims(selected, speed, gradflow, structure)
+    summary_init = summarize(selected_init, order, per_init=True) if not selected_init.empty else pd.DataFrame()
+    claims = evaluate_claims(selected, speed, gradflow, structure, selected_init)
     return Analysis(all_runs=all_runs, runs=runs, older=older, selected=selected, grid=grid,
-                    summary=summary, claims=claims, environment=environment(records),
+                    summary=summary, selected_init=selected_init, summary_init=summary_init,
+                    claims=claims, environment=environment(records),
                     curves=curve_frame(records, selected), speed=speed, speed_ok=ok_rows(speed),
                     throughput=throughput_table(speed), speedups=speedup_ratios(speed),
                     speedup_wide=speedup_table(speed), scaling=thread_scaling(speed),

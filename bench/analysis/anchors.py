@@ -13,7 +13,10 @@ from bench.analysis.variants import variant_values
 # (anchor, published model, published number, published setting, our task, our model, metric,
 #  what differs at our setting); task None: the published setting needs a GPU
 KERAS_IMDB = "Keras IMDB example (word-level, 2 epochs)"
-OUR_IMDB = "BPE 16k, max_len 256, 1 epoch, 100k core params, 2 layers, our own split (Keras validates on test)"
+OUR_IMDB = ("BPE 16k, the last 256 tokens, 2 epochs, 100k core params, 2 layers, our own split (Keras validates "
+            "on test)")
+TALLEC = "Tallec & Ollivier 2018, chrono init (copy)"
+TALLEC_ADDING = "Tallec & Ollivier 2018, chrono init (adding)"
 TCN_ADDING, TCN_ADDING_SETTING = "TCN adding problem (MSE, lower is better)", "T=600, ~70K params, RMSprop"
 OUR_ADDING = "T=50 (CPU), 100k core params, AdamW"
 PUBLISHED = (
@@ -27,6 +30,14 @@ PUBLISHED = (
      "copy", "lstm", "test_accuracy", "lag 32 (CPU); we score answer accuracy, not CE over all positions"),
     ("TCN copy memory", "gru", "CE 0.0197", "T=1000, ~16K params",
      "copy", "gru", "test_accuracy", "lag 32 (CPU); answer accuracy"),
+    (TALLEC, "lstm [standard]", "stays at the memoryless baseline", "copy T=500 and 2000, 128-unit LSTM",
+     "copy", "lstm [standard]", "test_accuracy", "lag 32 (CPU), 100k core params, answer accuracy"),
+    (TALLEC, "lstm [chrono]", "learns the task (standard init does not)", "copy T=500 and 2000, 128-unit LSTM",
+     "copy", "lstm [chrono]", "test_accuracy", "lag 32 (CPU), 100k core params, answer accuracy"),
+    (TALLEC_ADDING, "lstm [standard]", "learns more slowly than chrono", "adding T=200 and 750, 128-unit LSTM",
+     "adding", "lstm [standard]", "test_mse", "T=50 (CPU), 100k core params"),
+    (TALLEC_ADDING, "lstm [chrono]", "learns faster than standard init", "adding T=200 and 750, 128-unit LSTM",
+     "adding", "lstm [chrono]", "test_mse", "T=50 (CPU), 100k core params"),
     ("Zoology MQAR: attention solves it at every width", "transformer", "~1.0", "(64, 4 kv), vocab 8192, 2 layers",
      "mqar", "transformer", "test_accuracy", "vocab 256, 100k core params"),
     ("LRA ListOps", "transformer", "0.3637", "4 layers, emb 512, length up to 2000, 5K steps",
@@ -37,9 +48,13 @@ PUBLISHED = (
 
 
 def _ours(summary: pd.DataFrame, task: str, model: str, metric: str) -> str:
-    if summary.empty or "task" not in summary:
+    """`model` may name an init, 'lstm [chrono]': then `summary` must be per (cell, init)."""
+    if summary is None or summary.empty or "task" not in summary:
         return "not run"
-    rows = summary[(summary["task"] == task) & (summary["model"] == model) & (summary["n"] > 0)]
+    name, _, init = model.partition(" [")
+    rows = summary[(summary["task"] == task) & (summary["model"] == name) & (summary["n"] > 0)]
+    if init:
+        rows = rows[rows["init"] == init.rstrip("]")] if "init" in rows else rows.iloc[0:0]
     if rows.empty or metric not in rows or rows[metric].isna().all():
         return "not run"
     texts = []
@@ -54,12 +69,14 @@ def _ours(summary: pd.DataFrame, task: str, model: str, metric: str) -> str:
     return "; ".join(texts)
 
 
-def anchor_table(summary: pd.DataFrame) -> pd.DataFrame:
+def anchor_table(summary: pd.DataFrame, summary_init: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per published anchor: theirs, ours (mean ± 95% CI over seeds at the chosen lr,
-    or `not run` / `needs a GPU`), and what differs."""
+    or `not run` / `needs a GPU`), and what differs. Rows naming an init ('lstm [chrono]')
+    read `summary_init` (one row per cell and init)."""
     rows = []
     for anchor, their_model, number, setting, task, model, metric, differs in PUBLISHED:
-        ours = "needs a GPU" if task is None else _ours(summary, task, model, metric)
+        source = summary_init if "[" in model else summary
+        ours = "needs a GPU" if task is None else _ours(source, task, model, metric)
         rows.append({"anchor": anchor, "model": their_model, "published": number, "published setting": setting,
                      "ours": ours, "metric": metric, "our setting differs in": differs})
     return pd.DataFrame(rows)

@@ -35,6 +35,7 @@ import pandas as pd
 
 from bench.analysis.convergence import converged_runs, converged_text
 from bench.analysis.labels import shared_settings, with_knob
+from bench.analysis.rates import Rate, rate_of
 from bench.analysis.stats import (
     INCONCLUSIVE,
     MIN_EFFECT,
@@ -51,7 +52,7 @@ from bench.analysis.stats import (
     paired_greater,
     unpaired_greater,
 )
-from bench.analysis.tables import MIN_GRID
+from bench.analysis.tables import MIN_GRID, SOLVE_TASKS, solved, with_init
 from bench.analysis.variants import variant_values
 
 UNKNOWN_CONVERGENCE = "convergence unknown (no `converged` metric: old results), treated as not converged"
@@ -65,6 +66,18 @@ class Cell:
     scores: dict = field(default_factory=dict)  # {seed: value}
     converged: bool | None = None  # every seed converged; None: unknown (metric absent)
     grid: int | None = None  # learning rates tried for the cell; None: unknown
+    solved: dict = field(default_factory=dict)  # {seed: reached the solve bar on test}
+    val_solved: dict = field(default_factory=dict)  # {seed: reached the solve bar on validation}
+
+    @property
+    def rate(self) -> Rate:
+        """k of n seeds solved (test accuracy at or above the solve bar)."""
+        return rate_of(self.solved.values())
+
+    @property
+    def val_rate(self) -> float:
+        """The share of seeds whose validation accuracy reached the bar (for choices)."""
+        return rate_of(self.val_solved.values()).rate
 
     @property
     def mean(self) -> float:
@@ -99,7 +112,10 @@ def cell_of(frame: pd.DataFrame, label: str, metric: str = "test_accuracy", limi
     per_run = converged_runs(rows, limit_known)
     converged = None if per_run is None else bool(per_run.all())
     grid = int(rows["lr_grid"].min()) if "lr_grid" in rows and rows["lr_grid"].notna().any() else None
-    return Cell(label, scores, converged, grid)
+    hits = dict(zip(rows["seed"], solved(rows), strict=True))
+    on_val = rows.assign(test_accuracy=rows["val_accuracy"]) if "val_accuracy" in rows else rows.iloc[0:0]
+    val_hits = dict(zip(on_val["seed"], solved(on_val), strict=True))
+    return Cell(label, scores, converged, grid, hits, val_hits)
 
 
 def _gate(part: Part, cells: list[Cell]) -> Part:
@@ -153,18 +169,28 @@ def chance(frame: pd.DataFrame, default: float = 0.0) -> float:
 
 def cell_table(frame: pd.DataFrame, keys: list[str], metric: str = "test_accuracy",
                at_limit: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Mean, CI half-width, n ok, diverged, converged seeds, LR grid size and the baselines per
-    cell: the numbers a claim rests on. at_limit: models tested against an information limit
-    (converged_runs' limit_known), whose convergence does not enter the verdict."""
+    """The numbers a claim rests on, per cell: init and lr chosen, mean ± CI half-width (and
+    ci_low/ci_high within [0, 1]), n ok, diverged, the solve rate with its exact interval
+    (SOLVE_TASKS), how the runs ended (outcome counts: bench/analysis/outcome.py), LR grid
+    size and the baselines. at_limit: models tested against an information limit (fill-in's
+    left-only ceiling), whose runs are bounded by it however long they train."""
     rows = []
+    frame = with_init(frame)
     for key, group in frame.groupby(keys, sort=True):
         key = key if isinstance(key, tuple) else (key,)
         ok = ok_rows(group)
         stat = mean_ci(ok[metric] if metric in ok else [])
-        row = {**dict(zip(keys, key, strict=True)), "mean": stat.mean, "ci95": stat.half, "n": stat.n,
+        row = {**dict(zip(keys, key, strict=True)), "init": ",".join(sorted(group["init"].unique())),
+               "lr": ",".join(f"{v:g}" for v in sorted(group["lr"].unique())) if "lr" in group else "",
+               "mean": stat.mean, "ci95": stat.half,
+               "ci_low": max(0.0, stat.lo) if stat.n else float("nan"),
+               "ci_high": min(1.0, stat.hi) if stat.n else float("nan"), "n": stat.n,
                "diverged": int((group["status"] == "diverged").sum()) if "status" in group else 0}
-        row["converged"] = ("not needed (bounded by its ceiling)" if row.get("model") in at_limit
-                            else converged_text(ok))
+        if "task" in group and set(group["task"]) <= set(SOLVE_TASKS):
+            rate = rate_of(solved(group))
+            row["solved"] = rate.text()
+        row["outcomes"] = ("bounded by the left-only ceiling" if row.get("model") in at_limit
+                             else converged_text(ok))
         row["lr_grid"] = int(group["lr_grid"].min()) if "lr_grid" in group and group["lr_grid"].notna().any() \
             else "unknown"
         for base in ("trivial_baseline", "bigram_baseline", "left_only_ceiling"):

@@ -27,14 +27,15 @@ from bench.analysis.stats import (
 )
 
 EQUAL_WIDTH_RECURRENT = ("rnn", "lstm", "gru", "mingru", "minlstm")  # claim 4: one recurrence per layer
-# what a GPU would change, from the project's shared ANCHORS.md ("Speed on one H100", our own probe,
-# B=32, ~1M core params, bf16, forward+backward): published there, not measured in this folder
+# what a GPU would change: the project's own H100 probe (B=32, ~1M core params, bf16, forward+
+# backward), copied with its source into results/gpu_anchors.md so a report cites a file in the
+# repository; not measured in the folder a report describes
 GPU_ANCHORS = {
     3: ("On one H100 (bf16, batch 32, ~1M core parameters; cuDNN LSTM vs SDPA Transformer) the "
-        "Transformer trains at 1.1x the LSTM's tokens/s at T=64 and 12.5x at T=4096: there the "
-        "speed-up grows with length."),
-    5: ("On one H100 (bf16, batch 32, cuDNN) the GRU and the LSTM train at roughly equal speed "
-        "(0.28M vs 0.26M tokens/s at T=64, 0.38M vs 0.50M at T=4096)."),
+        "Transformer trains at 1.1x the LSTM's tokens/s at T=64 and 12.5x at T=4096 (0.29M vs "
+        "0.26M, 6.23M vs 0.50M): there the speed-up grows with length."),
+    5: ("On one H100 (bf16, batch 32, cuDNN) the GRU trains at 1.08x the LSTM's tokens/s at T=64 "
+        "and 0.76x at T=4096 (0.28M vs 0.26M, 0.38M vs 0.50M): no faster there either."),
 }
 RULES = {"params": "equal core parameters", "width": "equal width"}
 

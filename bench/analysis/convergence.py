@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from bench.analysis.outcome import DIVERGED, ending, outcome
 from bench.analysis.stats import MIN_EFFECT
 
 
@@ -39,11 +40,22 @@ def converged_runs(rows: pd.DataFrame, limit_known: bool = False) -> pd.Series |
 
 
 def converged_text(rows: pd.DataFrame) -> str:
-    """'k/n' converged runs, with '(m stalled at chance)' when some stalled; 'unknown' when
-    the runs carry no `converged` metric (results from before the harness recorded it)."""
-    per_run = converged_runs(rows)
-    if per_run is None:
-        return "unknown"
-    stopped_at_chance = int(stalled(rows).sum())
-    note = f" ({stopped_at_chance} stalled at chance)" if stopped_at_chance else ""
-    return f"{int(per_run.sum())}/{len(rows)}{note}"
+    """How a cell's runs ended, in the one vocabulary of bench/analysis/outcome.py: counts of
+    'solved', 'stalled at chance', 'learned, below the bar', 'diverged', and how many of the
+    rest stopped early or ran to the cap, e.g. '3 solved (stopped early); 2 stalled at chance
+    (at cap)'. 'unknown' for runs without metrics."""
+    if rows.empty:
+        return "no runs"
+    counts: dict[str, dict[str, int]] = {}
+    for row in rows.to_dict("records"):
+        metrics = {k: v for k, v in row.items() if not (isinstance(v, float) and pd.isna(v))}
+        word = outcome(metrics, str(row.get("status", "ok")))
+        end = ending(metrics) or "?"
+        counts.setdefault(word, {}).setdefault(end, 0)
+        counts[word][end] += 1
+    parts = []
+    for word, ends in counts.items():
+        total = sum(ends.values())
+        how = ", ".join(f"{k} {e}" if len(ends) > 1 else e for e, k in ends.items() if e != "?")
+        parts.append(f"{total} {word}" + (f" ({how})" if how and word != DIVERGED else ""))
+    return "; ".join(parts)

@@ -79,12 +79,23 @@ def shared_settings(frame: pd.DataFrame) -> dict[str, dict[str, str]]:
     return shared
 
 
+SPLIT_SIZES = ("n_train", "n_val", "n_test")  # never what names a variant
+
+
 def short_variant(frame: pd.DataFrame) -> pd.Series:
-    """Variant labels without the knobs every variant of the task shares ('default' if none left)."""
+    """Variant labels without the knobs every variant of the task shares. When that leaves
+    nothing (a task run at one variant), the label keeps the task's knob (TASK_KNOBS: the
+    distance=64 a user passed), or every knob but the split sizes; 'default' only for an
+    empty label."""
     shared = shared_settings(frame)
 
     def short(task: str, variant: str) -> str:
-        rest = {k: v for k, v in variant_values(variant).items() if k not in shared.get(task, {})}
+        values = variant_values(variant)
+        rest = {k: v for k, v in values.items() if k not in shared.get(task, {})}
+        if not rest and TASK_KNOBS.get(task) in values:
+            rest = {TASK_KNOBS[task]: values[TASK_KNOBS[task]]}
+        if not rest:
+            rest = {k: v for k, v in values.items() if k not in SPLIT_SIZES}
         return ",".join(f"{k}={v}" for k, v in rest.items()) or "default"
 
     return pd.Series([short(t, v) for t, v in zip(frame["task"], frame["variant"], strict=True)],

@@ -21,9 +21,11 @@ The rule for "A > B", in plain words (the one-sample rules against a threshold a
    otherwise inconclusive, reason "overlap" (p >= alpha: the interval contains 0) or
    "below min effect" (a real but smaller difference than the smallest effect of interest,
    MIN_EFFECT = 0.05 accuracy unless a call sets another).
-5. Zero variance (every d_s equal to the same d) makes the t statistic 0/0 or d/0; we set the
-   p-value by hand: p = 0 when d != 0, p = 1 when d = 0. Such a part still needs
-   |d| >= min_effect, so three identical seeds 0.01 apart are inconclusive, not supported.
+5. Zero variance (every d_s equal to the same d) makes the t statistic 0/0 or d/0; there the
+   exact sign-flip permutation test decides (defined for any data: with n equal positive
+   differences p = 2 / 2^n two-sided, so n = 5 seeds can never reach 0.05 that way, and the
+   part says so rather than pretend). No p-value is ever set by hand. Such a part still
+   needs |d| >= min_effect.
 6. A claim with several parts is a family of tests: `holm` corrects its p-values and turns a
    supported/refuted part whose corrected p is >= alpha into inconclusive.
 7. A verdict resting on the low score of a model that did not converge is not trusted:
@@ -38,6 +40,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
+
+from bench.analysis.exact import permutation_p, sign_flip_p
 
 SUPPORTED, REFUTED, INCONCLUSIVE = "supported", "refuted", "inconclusive"
 NOT_RUN, PRELIMINARY = "not run", "preliminary"
@@ -129,13 +133,14 @@ def _by_seed(values) -> dict:
 
 
 def _p_values(d: np.ndarray) -> tuple[float, float]:
-    """One-sided p-values (mean(d) > 0, mean(d) < 0) of the one-sample t-test; when every d is
-    the same number the test is 0/0 or d/0, so: p = 0 for the side d lies on, 1 otherwise."""
-    if np.ptp(d) <= 1e-12:
-        m = float(d.mean())
-        return (0.0 if m > 0 else 1.0), (0.0 if m < 0 else 1.0)
-    return (float(sps.ttest_1samp(d, 0.0, alternative="greater").pvalue),
-            float(sps.ttest_1samp(d, 0.0, alternative="less").pvalue))
+    """One-sided p-values (mean(d) > 0, mean(d) < 0): the one-sample t-test, or, when every d
+    is the same number (the t statistic is 0/0 or d/0), the exact sign-flip permutation
+    test, which is defined there: each of the 2^n sign patterns of |d| equally likely under
+    'no difference' (5 equal positive differences: p = 1/32 per side)."""
+    if np.ptp(d) > 1e-12:
+        return (float(sps.ttest_1samp(d, 0.0, alternative="greater").pvalue),
+                float(sps.ttest_1samp(d, 0.0, alternative="less").pvalue))
+    return sign_flip_p(d)
 
 
 def _verdict(p: float, effect: float, min_effect: float, alpha: float) -> tuple[str, str]:
@@ -148,22 +153,31 @@ def _verdict(p: float, effect: float, min_effect: float, alpha: float) -> tuple[
     return INCONCLUSIVE, BELOW_MIN_EFFECT if p < alpha else OVERLAP
 
 
-def _decide(d: np.ndarray, name: str, numbers: str, min_effect: float, alpha: float) -> Part:
-    """Verdict on "mean(d) > 0" by the rule in the module docstring (steps 2-5)."""
+def difference_words(effect: float, above: str = "higher", below: str = "lower", what: str = "") -> str:
+    """'0.441 lower' / '0.020 higher' (with `what` appended): a difference in words, no sign
+    for a reader to misread."""
+    if abs(effect) < 1e-12:
+        return f"no difference{(' ' + what) if what else ''}"
+    return f"{abs(effect):.3f} {above if effect > 0 else below}{(' ' + what) if what else ''}"
+
+
+def _decide(d: np.ndarray, name: str, numbers: str, min_effect: float, alpha: float,
+            words=difference_words, gap: str = "A - B") -> Part:
+    """Verdict on "mean(d) > 0" by the rule in the module docstring (steps 2-5); `words`
+    turns the effect into text (a threshold test says 'below the bar')."""
     n = len(d)
     if n == 0:
         return Part(name, NOT_RUN, numbers)
     effect = float(d.mean())
     if n < MIN_SEEDS:
-        return Part(name, PRELIMINARY, f"{numbers}: difference {effect:+.3f}, n={n} < {MIN_SEEDS} "
+        return Part(name, PRELIMINARY, f"{numbers}: {words(effect)}, n={n} < {MIN_SEEDS} "
                     "seeds: not tested", effect=effect, n=n)
     p_greater, p_less = _p_values(d)
     p = min(1.0, 2 * min(p_greater, p_less))
     ci = mean_ci(d, 1 - alpha)
-    text = (f"{numbers}: difference {effect:+.3f} [{ci.lo:+.3f}, {ci.hi:+.3f}] ({1 - alpha:.0%} CI), "
-            f"paired t p={p:.3g} (two-sided), n={n}, min effect {min_effect:g}")
-    if np.ptp(d) <= 1e-12:
-        text += " (every seed differs by the same amount: p set by hand)"
+    test = "paired t" if np.ptp(d) > 1e-12 else "exact sign-flip (every seed differs by the same amount)"
+    text = (f"{numbers}: {words(effect)} ({1 - alpha:.0%} CI of {gap}: {ci.lo:+.3f} to {ci.hi:+.3f}), "
+            f"{test} p={p:.3g} (two-sided), n={n}, min effect {min_effect:g}")
     verdict, reason = _verdict(p, effect, min_effect, alpha)
     return Part(name, verdict, text, reason, p, math.nan, effect, ci.lo, ci.hi, n)
 
@@ -215,14 +229,15 @@ def unpaired_greater(a: Mapping, b: Mapping, name: str = "A > B", min_effect: fl
     if n < MIN_SEEDS:
         return Part(name, PRELIMINARY, f"{numbers}: difference {effect:+.3f}, n={n} < {MIN_SEEDS} seeds: "
                     "not tested", effect=effect, n=n)
-    if np.ptp(x) <= 1e-12 and np.ptp(y) <= 1e-12:  # Welch is 0/0: decided by hand, as paired
-        p, lo, hi = (0.0 if abs(effect) > 1e-12 else 1.0), effect, effect
+    if np.ptp(x) <= 1e-12 and np.ptp(y) <= 1e-12:  # Welch is 0/0: the exact permutation test
+        p, lo, hi = permutation_p(x, y), effect, effect
     else:
         test = sps.ttest_ind(x, y, equal_var=False)
         interval = test.confidence_interval(1 - alpha)
         p, lo, hi = float(test.pvalue), float(interval.low), float(interval.high)
-    text = (f"{numbers}: difference {effect:+.3f} [{lo:+.3f}, {hi:+.3f}] ({1 - alpha:.0%} CI), "
-            f"Welch t p={p:.3g} (two-sided), min effect {min_effect:g}")
+    test = "Welch t" if np.ptp(x) > 1e-12 or np.ptp(y) > 1e-12 else "exact permutation"
+    text = (f"{numbers}: {difference_words(effect, what='for A')} ({1 - alpha:.0%} CI of A - B: "
+            f"{lo:+.3f} to {hi:+.3f}), {test} p={p:.3g} (two-sided), min effect {min_effect:g}")
     verdict, reason = _verdict(p, effect, min_effect, alpha)
     part = Part(name, verdict, text, reason, p, math.nan, effect, lo, hi, n)
     return undertrained(part, converged_b if part.verdict == SUPPORTED else converged_a)
@@ -235,8 +250,9 @@ def above_threshold(values_by_seed, threshold: float, name: str = "A > threshold
     (n < 3 preliminary, zero variance by hand, |mean - threshold| >= min_effect). A refuted
     verdict (A below) needs A converged, else inconclusive (undertrained)."""
     x = np.array(list(_by_seed(values_by_seed).values()))
-    numbers = f"A {x.mean():.3f} vs threshold {threshold:.3f}" if len(x) else "no runs"
-    part = _decide(x - threshold, name, numbers, min_effect, alpha)
+    numbers = f"A {x.mean():.3f} against the bar {threshold:.3f}" if len(x) else "no runs"
+    part = _decide(x - threshold, name, numbers, min_effect, alpha,
+                   lambda e: difference_words(e, "above", "below", "the bar"), "A - bar")
     return undertrained(part, converged or part.verdict != REFUTED)
 
 
@@ -246,8 +262,9 @@ def below_threshold(values_by_seed, threshold: float, name: str = "A < threshold
     """"A < threshold": the mirror of above_threshold (d_s = threshold - A_s). A supported
     verdict (A below) needs A converged, else inconclusive (undertrained)."""
     x = np.array(list(_by_seed(values_by_seed).values()))
-    numbers = f"A {x.mean():.3f} vs threshold {threshold:.3f}" if len(x) else "no runs"
-    part = _decide(threshold - x, name, numbers, min_effect, alpha)
+    numbers = f"A {x.mean():.3f} against the bar {threshold:.3f}" if len(x) else "no runs"
+    part = _decide(threshold - x, name, numbers, min_effect, alpha,
+                   lambda e: difference_words(e, "below", "above", "the bar"), "bar - A")
     return undertrained(part, converged or part.verdict != SUPPORTED)
 
 

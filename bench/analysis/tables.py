@@ -1,13 +1,13 @@
-"""Result tables: one row per run, learning-rate selection, one row per cell, the environment.
+"""Result tables: one row per run, one row per cell, the environment.
 
-Summaries are per cell = (task, variant, model, budget_params). When a cell holds several
-learning rates (an LR grid), the lr with the best mean val_accuracy is selected, over the
-seeds every lr of the cell has run (all seeds for a full grid; the tuning seed for a cell
-tuned on one seed and then confirmed with more seeds at the chosen lr, bench/execute/suites.py);
-a diverged seed counts as val_accuracy 0; ties go to the smaller lr. Only that lr's test
-scores are reported, over all its seeds. Test is never used for a choice. A choice at the smallest or
-largest lr of the grid is flagged (`lr_edge`): the best lr may lie outside the grid. Means
-carry a 95% Student-t interval over seeds; n = 1 has no interval and is shown as such.
+Summaries are per cell = (task, variant, model, budget_params), at the (init, lr) chosen on
+validation (bench/analysis/selection.py; test is never used for a choice), or per (cell,
+init) at that init's own best lr. Means carry a 95% Student-t interval over seeds, clipped to
+[0, 1] (`ci_low`, `ci_high`: clipping to the range a mean can take never lowers coverage);
+n = 1 has no interval and is shown as such. On tasks whose runs solve or fail (SOLVE_TASKS)
+a cell also reports its solve rate: k of n seeds whose test accuracy reached the solve bar
+(halfway between the trivial baseline and 1), with the exact (Clopper-Pearson) interval, and
+the median validation step at which its solved runs first reached the bar.
 Pure pandas (no torch).
 """
 from __future__ import annotations
@@ -19,11 +19,14 @@ import pandas as pd
 
 from bench.analysis.convergence import converged_text
 from bench.analysis.labels import short_variant, sort_cells, sort_models
+from bench.analysis.outcome import bar_of
+from bench.analysis.rates import rate_of
+from bench.analysis.selection import CELL, DIVERGED_VAL, MIN_GRID, lr_grid_table, select_lr, with_init
 from bench.analysis.stats import mean_ci
 
-CELL = ["task", "variant", "model", "budget_params"]
-DIVERGED_VAL = 0.0  # a diverged seed's val_accuracy in LR selection
-MIN_GRID = 3  # a verdict needs an LR grid of at least this many values per cell
+__all__ = ["CELL", "DIVERGED_VAL", "MIN_GRID", "accuracy_matrix", "curve_frame", "environment", "latest_versions",
+           "lr_grid_table", "select_lr", "solved", "summarize", "wide_runs", "with_init"]
+SOLVE_TASKS = ("recall", "copy", "fill_in")  # outcomes are solved-or-not: solve rates are reported
 BASELINES = ("trivial_baseline", "bigram_baseline", "left_only_ceiling")  # per-run reference scores
 TIMESTAMP_KEYS = ("finished_at", "started_at", "timestamp", "written_at")  # in a record or its environment
 
@@ -50,97 +53,44 @@ def latest_versions(runs: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     return runs[keep].copy(), int((~keep).sum())
 
 
-# ----------------------------------------------------------------------------- LR selection
-def select_lr(runs: pd.DataFrame, order: Sequence[str] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per cell, the lr with the best mean val_accuracy over the seeds every lr of the cell
-    has run (validation only; a cell tuned on seed 0 chooses on seed 0, then reports all
-    the seeds of its chosen lr).
-
-    Returns (the runs at the selected lr, with columns `lr_grid` = how many lrs the cell
-    tried and `lr_edge` = the choice is the grid's smallest or largest lr; the grid: one row
-    per cell and lr with mean_val_accuracy over the compared seeds `tuned_on`, seeds (how
-    many it ran), diverged, grid_size, selected, edge)."""
-    if runs.empty:
-        return runs.assign(lr_grid=pd.Series(dtype=float), lr_edge=pd.Series(dtype=bool)), pd.DataFrame()
-    frame = runs.copy()
-    val = frame["val_accuracy"] if "val_accuracy" in frame else pd.Series(float("nan"), index=frame.index)
-    frame["_val"] = val.where(frame["status"] != "diverged", DIVERGED_VAL)
-    shared = _shared_seeds(frame)
-    frame = frame.merge(shared[CELL + ["_shared"]], on=CELL, how="left")
-    # no seed shared by every lr (a grid stopped half-way): compare every seed (tuned_on says so)
-    frame["_common"] = [seed in seeds or not seeds for seed, seeds in zip(frame["seed"], frame["_shared"], strict=True)]
-    chosen_on = frame[frame["_common"]].groupby(CELL + ["lr"], dropna=False)["_val"].mean().rename("_key")
-    grid = (frame.groupby(CELL + ["lr"], dropna=False)
-            .agg(seeds=("seed", "nunique"), diverged=("status", lambda s: int((s == "diverged").sum())))
-            .reset_index())
-    grid = grid.merge(shared[CELL + ["tuned_on"]], on=CELL, how="left")
-    cells = grid.groupby(CELL, dropna=False)["lr"]
-    grid["grid_size"] = cells.transform("nunique")
-    at_edge = (grid["lr"] == cells.transform("min")) | (grid["lr"] == cells.transform("max"))
-    grid = grid.merge(chosen_on.reset_index(), on=CELL + ["lr"], how="left")
-    grid["mean_val_accuracy"] = grid["_key"]  # what the choice compared
-    grid["_key"] = grid["_key"].fillna(-1.0)
-    best = grid.sort_values(["_key", "lr"], ascending=[False, True]).drop_duplicates(CELL)
-    grid["selected"] = grid.set_index(CELL + ["lr"]).index.isin(best.set_index(CELL + ["lr"]).index)
-    grid["edge"] = grid["selected"] & at_edge & (grid["grid_size"] >= 2)
-    chosen = grid.loc[grid["selected"], CELL + ["lr", "grid_size", "edge"]]
-    chosen = chosen.rename(columns={"grid_size": "lr_grid", "edge": "lr_edge"})
-    selected = frame.merge(chosen, on=CELL + ["lr"]).drop(columns=["_val", "_shared", "_common"])
-    return selected, sort_cells(grid.drop(columns="_key"), order)
-
-
-def _seed_list(seeds: pd.Series) -> str:
-    return ",".join(str(x) for x in sorted(set(seeds)))
-
-
-def _shared_seeds(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per cell, `_shared`: the seeds every lr of the cell ran (an lr choice compares only
-    those, so an lr does not win by simply having more, or luckier, seeds), and `tuned_on`:
-    them as text, or every seed with a note when no seed is shared by every lr."""
-    per_lr = frame.groupby(CELL + ["lr"], dropna=False)["seed"].agg(frozenset)
-    shared = per_lr.groupby(CELL, dropna=False).agg(lambda sets: frozenset.intersection(*sets))
-    every = frame.groupby(CELL, dropna=False)["seed"].agg(frozenset)  # the same cells, same order
-    labels = [_seed_list(common) if common else _seed_list(seeds) + " (no seed shared by every lr)"
-              for common, seeds in zip(shared, every, strict=True)]
-    return shared.rename("_shared").reset_index().assign(tuned_on=labels)
-
-
-def lr_grid_table(grid: pd.DataFrame, order: Sequence[str] = ()) -> pd.DataFrame:
-    """The grid for the report: cell, lr, mean val accuracy, n seeds, chosen, and a flag for a
-    choice at the grid's edge or a grid too small for a verdict."""
-    if grid is None or grid.empty:
-        return pd.DataFrame()
-    table = sort_cells(grid, order)
-    flags = []
-    for row in table.itertuples(index=False):
-        flag = []
-        if row.selected and row.grid_size < MIN_GRID:
-            flag.append(f"grid of {row.grid_size} < {MIN_GRID}: preliminary")
-        if row.edge:
-            flag.append("at the grid's edge")
-        flags.append("; ".join(flag))
-    return pd.DataFrame({"task": table["task"], "variant": short_variant(table), "model": table["model"],
-                         "lr": [f"{v:g}" for v in table["lr"]],
-                         "mean val acc (chosen-on seeds)": table["mean_val_accuracy"], "n": table["seeds"],
-                         "chosen on seeds": table["tuned_on"] if "tuned_on" in table else "",
-                         "diverged": table["diverged"], "chosen": table["selected"].map({True: "yes", False: ""}),
-                         "flag": flags})
-
-
 # ----------------------------------------------------------------------------- summaries
-def summarize(selected: pd.DataFrame, order: Sequence[str] = ()) -> pd.DataFrame:
-    """One row per cell: lr (and grid size, edge flag), n ok, n diverged, converged seeds,
-    mean test accuracy ± CI, test mse (regression), baselines (with `at_baseline` when the
-    mean is at or below the trivial baseline), params_core/params_total, width, wall time."""
+def solved(runs: pd.DataFrame) -> pd.Series:
+    """Per run: did its test accuracy reach the solve bar (its `solve_bar` metric, else halfway
+    between its trivial baseline and 1)? False without a score or a baseline."""
+    if runs.empty or "test_accuracy" not in runs or "trivial_baseline" not in runs:
+        return pd.Series(False, index=runs.index)
+    bar = runs["solve_bar"] if "solve_bar" in runs else pd.Series(float("nan"), index=runs.index)
+    bar = bar.fillna(runs["trivial_baseline"].map(bar_of))
+    return ((runs["status"] == "ok") & (runs["test_accuracy"] >= bar - 1e-12)).fillna(False).astype(bool)
+
+
+def summarize(selected: pd.DataFrame, order: Sequence[str] = (), per_init: bool = False) -> pd.DataFrame:
+    """One row per cell (per cell and init with per_init): init, lr (grid size, edge, limit
+    flags), n ok, n diverged, converged seeds, mean test accuracy ± CI (ci_low/ci_high within
+    [0, 1]), solve rate with its exact interval and median steps to the bar (SOLVE_TASKS),
+    test mse (regression), baselines (`at_baseline` when the mean is at or below the trivial
+    baseline), params_core/params_total, width, wall time."""
     rows = []
-    for key, group in selected.groupby(CELL, sort=True, dropna=False):
+    selected = with_init(selected)
+    keys = CELL + (["init"] if per_init else [])
+    for key, group in selected.groupby(keys, sort=True, dropna=False):
         ok = group[group["status"] == "ok"]
         acc = mean_ci(ok.get("test_accuracy", pd.Series(dtype=float)))
-        row = dict(zip(CELL, key, strict=True))
-        row.update({"lr": group["lr"].iloc[0], "lr_grid": group["lr_grid"].iloc[0] if "lr_grid" in group else 1,
+        row = dict(zip(keys, key, strict=True))
+        row.update({"init": group["init"].iloc[0], "lr": group["lr"].iloc[0],
+                    "lr_grid": group["lr_grid"].iloc[0] if "lr_grid" in group else 1,
                     "lr_edge": bool(group["lr_edge"].iloc[0]) if "lr_edge" in group else False,
+                    "lr_at_limit": bool(group["lr_at_limit"].iloc[0]) if "lr_at_limit" in group else False,
                     "n": acc.n, "diverged": int((group["status"] == "diverged").sum()),
-                    "converged": converged_text(ok), "test_accuracy": acc.mean, "ci95": acc.half})
+                    "outcomes": converged_text(group), "test_accuracy": acc.mean, "ci95": acc.half,
+                    "ci_low": max(0.0, acc.lo) if acc.n else float("nan"),
+                    "ci_high": min(1.0, acc.hi) if acc.n else float("nan")})
+        if row["task"] in SOLVE_TASKS:
+            rate = rate_of(solved(group))
+            lo, hi = rate.interval
+            steps = ok.loc[solved(ok), "steps_to_bar"] if "steps_to_bar" in ok else pd.Series(dtype=float)
+            row.update({"n_solved": rate.k, "solve_rate": rate.rate, "solve_lo": lo, "solve_hi": hi,
+                        "median_steps_to_bar": float(steps.median()) if steps.notna().any() else float("nan")})
         if "test_mse" in ok and ok["test_mse"].notna().any():
             mse = mean_ci(ok["test_mse"])
             row.update({"test_mse": mse.mean, "test_mse_ci95": mse.half})

@@ -8,12 +8,13 @@ fine. With `--compare OTHER_DIR`, the report gains a reproduction check against 
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from bench.analysis.analyze import analyze
 from bench.analysis.anchors import anchor_table
 from bench.analysis.reproduce import compare, differing, moved
-from bench.execute.store import load_runs, load_table, read_probe
+from bench.execute.store import CODES, check_folder, load_folder, read_design, read_probe
 from bench.models import MODELS
 from bench.probes.structure import structural_params
 from bench.report.build import FORMATS, check_formats, write_report
@@ -30,49 +31,80 @@ def add_arguments(parser) -> None:
     parser.add_argument("--format", default="md,csv",
                         help=f"comma-separated outputs among {','.join(FORMATS)} (default md,csv): "
                              "report.md, report.tex, summary.csv")
+    parser.add_argument("--code", choices=CODES, default="current",
+                        help="which record of each config counts: current (computed by the code on disk "
+                             "now; the default) or any (the current one, else the newest)")
+
+
+# the file each format writes
+OUTPUTS = {"md": "report.md", "html": "report.html", "latex": "report.tex", "csv": "summary.csv"}
 
 
 def write(folder: str | Path, compare: str | Path | None = None, formats=("md", "csv"),
-          plots: bool = True) -> Path:
+          plots: bool = True, code: str = "current", echo=None) -> Path:
     """Load `folder` with the store and write its report (the API's `bench.report`); returns
-    the path of the first format written. `compare`: a committed results folder to check against."""
+    the path of the first format written. `compare`: a committed results folder to check
+    against (read with code="any": committed records come from older code by nature);
+    code: which record of each config counts (bench.execute.store: "current" or "any");
+    echo: called with the answer and the verdict table as text (the CLI prints them)."""
     out = Path(folder)
     formats = check_formats(formats.split(",") if isinstance(formats, str) else formats)
-    if not out.is_dir():
-        raise ValueError(f"results folder {out} does not exist")
-    if compare is not None and not Path(compare).is_dir():
-        raise ValueError(f"--compare folder {compare} does not exist")
-    committed = load_table(Path(compare)) if compare is not None else None
-    committed_records = load_runs(Path(compare)) if compare is not None else None
-    return write_report(out, load_table(out), load_runs(out), read_probe(out, "speed.csv"),
-                        read_probe(out, "gradflow.csv"), structural_params(), compare_table=committed,
-                        compare_records=committed_records,
-                        formats=formats, plots=plots, order=tuple(MODELS), compare_label=f"`{compare}`")
+    check_folder(out)
+    if compare is not None:
+        try:
+            check_folder(Path(compare))
+        except ValueError as error:
+            raise ValueError(f"--compare: {error}") from None
+    loaded = load_folder(out, code)
+    speed, gradflow = read_probe(out, "speed.csv"), read_probe(out, "gradflow.csv")
+    # refused, never a report without its runs: records that are all from other code would
+    # otherwise leave a probes-only report over the folder's own (results/standard's)
+    if loaded.table.empty and (loaded.usable or (speed.empty and gradflow.empty)):
+        why = "; ".join(loaded.notes) or "no runs/, results.csv, speed.csv or gradflow.csv"
+        raise ValueError(f"results folder {out} holds nothing to report ({why})")
+    committed = load_folder(Path(compare), "any") if compare is not None else None
+    return write_report(out, loaded.table, loaded.records, speed, gradflow, structural_params(),
+                        compare_table=committed.table if committed else None,
+                        compare_records=committed.records if committed else None,
+                        formats=formats, plots=plots, order=tuple(MODELS), compare_label=f"`{compare}`",
+                        notes=loaded.notes, echo=echo, design=read_design(out))
 
 
-def write_anchors(folder: Path, path: Path) -> Path:
+def write_anchors(folder: Path, path: Path, code: str = "current") -> Path:
     """The published anchors beside `folder`'s cells, as a markdown file."""
-    summary = analyze(load_table(folder), order=tuple(MODELS)).summary
+    result = analyze(load_folder(folder, code).table, order=tuple(MODELS))
     lines = [f"# Published anchors beside our numbers (`{folder}`)", "",
-             "Published numbers as their papers and example code report them (shared ANCHORS.md); ours "
+             "Published numbers as their papers and example code report them (their settings and sources: "
+             "the `published setting` column; the papers: Keras IMDB examples, Bai et al. 2018 (TCN), Tallec & "
+             "Ollivier 2018, Arora et al. 2023 (Zoology), Tay et al. 2020 (LRA)); ours "
              "are mean ± 95% CI over seeds at each cell's validation-chosen learning rate, at the closest "
              "setting that fits on a 2-core CPU. Written by `bench report DIR --anchors FILE`.", "",
-             markdown(anchor_table(summary)), ""]
+             markdown(anchor_table(result.summary, result.summary_init)), ""]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines))
     return path
 
 
+def _stamp(path: Path) -> int | None:
+    """A file's mtime in ns (None when absent): was it written by this command?"""
+    return path.stat().st_mtime_ns if path.exists() else None
+
+
 def main(args) -> int:
     formats = check_formats(args.format.split(","))
-    path = write(args.dir, args.compare, formats, plots=not args.no_plots)
+    code = getattr(args, "code", "current")
+    before = {f: _stamp(Path(args.dir) / OUTPUTS[f]) for f in formats}
+    path = write(args.dir, args.compare, formats, plots=not args.no_plots, code=code, echo=print)
     if args.anchors is not None:
-        print(f"wrote {write_anchors(Path(args.dir), Path(args.anchors))}")
-    print(f"wrote {path}" + (f" (and {', '.join(f for f in formats if f != 'md')})" if len(formats) > 1 else ""))
+        print(f"wrote {write_anchors(Path(args.dir), Path(args.anchors), code)}")
+    others = [f for f in formats if OUTPUTS[f] != Path(path).name
+              and _stamp(Path(args.dir) / OUTPUTS[f]) not in (None, before[f])]
+    print(f"wrote {path}" + (f" (and {', '.join(others)})" if others else ""))
+    for note in load_folder(Path(args.dir), code).notes:  # what the tables left out, also atop the report
+        print(f"note: {note}", file=sys.stderr)
     if args.compare is not None:
-        mine, theirs = Path(args.dir), Path(args.compare)
-        comparison = compare(load_table(mine), load_table(theirs), load_runs(mine, warn=False),
-                             load_runs(theirs, warn=False))
+        mine, theirs = load_folder(Path(args.dir), code), load_folder(Path(args.compare), "any")
+        comparison = compare(mine.table, theirs.table, mine.records, theirs.records)
         for row in differing(comparison).itertuples(index=False):
             print(f"{row.status}: {row.task} [{row.variant}] {row.model}: {row.new:.4f} vs committed "
                   f"{row.committed:.4f} [{row.low:.4f}, {row.high:.4f}]; differs in: {row.why}")

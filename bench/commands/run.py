@@ -9,20 +9,27 @@ run through bench.api.execute, the same two steps as ``bench.run(...)`` in Pytho
 
     bench run --task recall --variant distance=64 --model lstm --model transformer --seeds 0,1
     bench run --task recall --set layers=1 --set dropout=0.1 --budget-params 1e5
-    bench run --config examples/grid.toml --jobs 2 --checkpoints --tensorboard runs/tb
+    bench run --config examples/grid.toml --allow-plugins --jobs 2 --checkpoints --tensorboard runs/tb
+
+Refused before any training (one line, exit 2): a --set or --variant key given twice, a
+model, seed or lr listed twice, any setting out of its range, a grid of more than
+bench.grid.MAX_RUNS runs without --yes, a grid file's `plugins` without --allow-plugins,
+and a results folder that cannot be written.
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import tasks  # noqa: F401  (registers tasks)
 from bench.api import EXECUTORS
 from bench.api import execute as execute_runs
-from bench.execute.store import load_table
-from bench.execute.suites import SUITES, confirmation_runs
-from bench.grid import SETTINGS, grid, grid_from_file, parse_assignments, settings_of, typed
+from bench.execute.store import load_folder, load_table, open_store, write_design
+from bench.execute.suites import SUITES
+from bench.grid import MAX_RUNS, SETTINGS, check_size, grid, grid_from_file, parse_assignments, settings_of, typed
 from bench.models import MODELS
 from bench.run.config import RunConfig
+from tasks.base import TASKS
 
 DEFAULT_OUT = "runs/local"  # git-ignored: a user's runs never dirty the clone
 FLAGS = ("budget_params", "steps", "batch_size", "lr", "device")  # settings with their own flag
@@ -49,6 +56,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"result folder (default {DEFAULT_OUT}, git-ignored)")
     parser.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: torch's choice)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars (lines still print)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print what would run and its cost, predicted from per-step times measured "
+                             "now; train nothing")
+    parser.add_argument("--yes", action="store_true", help=f"run a grid of more than {MAX_RUNS:,} runs")
+    parser.add_argument("--allow-plugins", action="store_true",
+                        help="import the plugins a --config file lists (they run code; off by default)")
     parser.add_argument("--deterministic", action="store_true",
                         help="deterministic kernels (see bench/run/determinism.py)")
     parser.add_argument("--checkpoints", action="store_true",
@@ -130,7 +143,8 @@ def configs_from_args(args) -> list[RunConfig]:
     if args.config:
         if args.variant or args.model or args.seeds is not None:
             raise ValueError("--config FILE holds the variants, models and seeds; give settings only (--set)")
-        return grid_from_file(args.config, overrides)
+        return grid_from_file(args.config, overrides, allow_plugins=bool(getattr(args, "allow_plugins", False)),
+                              yes=bool(getattr(args, "yes", False)))
     seeds = parse_seeds(args.seeds) if args.seeds is not None else None
     if args.suite:
         if args.variant:
@@ -139,6 +153,7 @@ def configs_from_args(args) -> list[RunConfig]:
         if args.model:
             runs = [c for c in runs if c.model in args.model]
         if seeds is not None:
+            check_size(sum(c.seed == runs[0].seed for c in runs) * len(seeds), bool(getattr(args, "yes", False)))
             runs = [c.replace(seed=s) for c in runs if c.seed == runs[0].seed for s in seeds]
         typed = settings_of(overrides)  # a suite keeps its own device unless --device is given
         return [c.replace(**typed) for c in runs]
@@ -150,23 +165,29 @@ def configs_from_args(args) -> list[RunConfig]:
 
             raise ValueError(f"--variant wants KEY=VALUE, got {item!r}; "
                              f"valid keys: {', '.join(sorted(TASKS[args.task].defaults))}")
+        if key in variant:
+            raise ValueError(f"--variant {key} given twice ({variant[key]} and {raw}); give it once")
         variant[key] = raw
-    return grid(args.task, variant, args.model or None, seeds or [0], None, overrides)
+    return grid(args.task, variant, args.model or None, seeds or [0], None, overrides,
+                yes=bool(getattr(args, "yes", False)))
 
 
 def confirmations(runs: list[RunConfig], out: Path, args) -> list[RunConfig]:
-    """A two-stage suite's second stage (bench.execute.suites.confirmation_runs): the seeds
-    its tuned cells still need at the lr they chose. None when --seeds replaced the suite's."""
+    """A tuned suite's next stage (bench.execute.adaptive): grid extensions past edge choices,
+    then the confirming seeds at each tuning group's chosen lr, as far as the folder's finished
+    runs allow. None when --seeds replaced the suite's."""
     suite = SUITES[args.suite] if args.suite else None
-    if suite is None or not suite.confirm_seeds or args.seeds is not None:
+    if suite is None or suite.confirm is None or args.seeds is not None:
         return []
-    return confirmation_runs(runs, load_table(out), suite.confirm_seeds)
+    return suite.next_runs(runs, load_table(out))
 
 
 def run_and_tell(runs: list[RunConfig], out: Path, args) -> None:
     counts = execute(runs, out, args)
     print(f"{counts['asked']} runs: {counts['skipped']} already done, {counts['ok']} ok, "
           f"{counts['diverged']} diverged -> {out / 'results.csv'}")
+    for note in load_folder(out).notes:  # e.g. records of other harness code the tables do not count
+        print(f"note: {note}", file=sys.stderr)
 
 
 def main(args) -> int:
@@ -174,9 +195,22 @@ def main(args) -> int:
     # applies --threads and --deterministic in whichever process trains
     runs = configs_from_args(args)
     out = Path(args.out)
+    if getattr(args, "dry_run", False):
+        from bench.execute.forecast import forecast
+
+        suite = SUITES[args.suite] if args.suite and args.seeds is None else None
+        forecast(runs, suite.confirm if suite else None, out, getattr(args, "jobs", 1))
+        return 0
+    if args.suite and SUITES[args.suite].design:  # what it fixed before running, for the report
+        open_store(out)
+        write_design(out, SUITES[args.suite].design)
     run_and_tell(runs, out, args)
-    second = confirmations(runs, out, args)
-    if second:
-        print(f"stage two: {len(second)} runs confirm the tuned cells at the lr each chose on validation")
+    done: set[str] = set()
+    while True:  # a tuned suite: extend grids and confirm, stage by stage, until nothing is left to add
+        second = [c for c in confirmations(runs, out, args) if c.run_id(TASKS[c.task].version) not in done]
+        if not second:
+            return 0
+        print(f"next stage: {len(second)} runs (grid extensions past edge choices, then confirming seeds "
+              "at the lr each cell chose on validation)")
         run_and_tell(second, out, args)
-    return 0
+        done |= {c.run_id(TASKS[c.task].version) for c in second}

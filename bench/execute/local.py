@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from concurrent.futures import CancelledError, ProcessPoolExecutor, as_completed
@@ -32,7 +33,7 @@ from typing import Sequence
 import torch
 from tqdm import tqdm
 
-from bench.execute.plan import RunHooks, Tally, cpu_count, pending, validate_runs
+from bench.execute.plan import RunFailed, RunHooks, Tally, cpu_count, failed, pending, validate_runs
 from bench.execute.store import open_store, rebuild
 from bench.plugins import load_plugins
 from bench.run.config import RunConfig
@@ -50,6 +51,9 @@ def _watch_parent(parent: int) -> None:
 def _init_worker(threads: int, deterministic: bool, device: str, counter, n_gpus: int,
                  plugins: Sequence[str] = ()) -> None:
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    # Ctrl-C reaches the whole process group: the parent alone handles it (one line) and
+    # terminates the workers; a worker's own KeyboardInterrupt traceback would only be noise
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     load_plugins(plugins)  # the parent's --import plugins (and installed ones): same models, tasks
     torch.set_num_threads(threads)
     set_determinism(deterministic, device)
@@ -90,8 +94,12 @@ def run_local(runs: list[RunConfig], out: Path, progress: bool = True, *, jobs: 
             set_determinism(True, device)
         for config in todo:
             bar.set_postfix_str(f"{config.task} {config.model} seed={config.seed}")
-            tally.add(train_run(config, on_eval=hooks.start(config) if hooks else None,
-                                checkpoint=hooks.checkpoint(config) if hooks else None))
+            try:
+                record = train_run(config, on_eval=hooks.start(config) if hooks else None,
+                                   checkpoint=hooks.checkpoint(config) if hooks else None)
+            except Exception as error:  # noqa: BLE001 - one line naming the run; the cause is kept
+                raise failed(config, error) from error
+            tally.add(record)
             bar.update()
     else:
         context = multiprocessing.get_context("spawn")
@@ -117,23 +125,23 @@ def run_local(runs: list[RunConfig], out: Path, progress: bool = True, *, jobs: 
 def _collect(futures: dict, tally: Tally, bar) -> None:
     """Write records as they finish; on a failed run, cancel what has not started, keep
     what finishes, then raise the first error."""
-    failed: list[tuple[RunConfig, BaseException]] = []
+    errors: list[tuple[RunConfig, BaseException]] = []
     for future in as_completed(futures):
         try:
             record = future.result()
         except CancelledError:
             continue
-        except BrokenProcessPool:  # a worker died (killed, out of memory): no run to blame
-            raise
+        except BrokenProcessPool as error:  # a worker died (killed, out of memory): no run to blame
+            raise RunFailed("a worker process died (killed, or out of memory?) while running "
+                            f"{len(futures)} runs; finished runs are kept, the same command resumes") from error
         except Exception as error:  # noqa: BLE001 - re-raised below, after saving the rest
-            if not failed:
+            if not errors:
                 for other in futures:
                     other.cancel()
-            failed.append((futures[future], error))
+            errors.append((futures[future], error))
             continue
         tally.add(record)
         bar.update()
-    if failed:
-        config, error = failed[0]
-        raise RuntimeError(f"run failed: {config.task} {config.model} seed={config.seed} "
-                           f"lr={config.lr}: {error!r} ({len(failed)} failed in all)") from error
+    if errors:
+        config, error = errors[0]
+        raise failed(config, error, len(errors)) from error

@@ -9,7 +9,7 @@ from typing import Any, Callable, Protocol
 import torch
 from tqdm import tqdm
 
-from bench.execute.store import finished_ids, write_run
+from bench.execute.store import StoreError, finished_ids, keep_unsaved, record_path, write_run
 from bench.run.budget import solve
 from bench.run.config import RunConfig
 from tasks.base import TASKS
@@ -42,6 +42,27 @@ def cpu_count() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+class RunFailed(RuntimeError):
+    """A run that raised (in this process, a pool worker or a Ray task), or a pool whose
+    worker died; str() is one line naming the run and the error. The CLI prints it and
+    exits 1 (2 when the run's error is a ValueError: bad input, e.g. a task's data check)."""
+
+
+def run_label(config: RunConfig) -> str:
+    return f"{config.task} {config.model} seed={config.seed} lr={config.lr:g}"
+
+
+def one_line(error: BaseException) -> str:
+    """`Type: first line of the message`."""
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def failed(config: RunConfig, error: BaseException, count: int = 1) -> RunFailed:
+    more = f" ({count} failed in all)" if count > 1 else ""
+    return RunFailed(f"run failed: {run_label(config)}: {one_line(error)}{more}")
+
+
 class RunHooks(Protocol):
     """What a caller watches or keeps of each run (bench/watch.py implements it); optional.
 
@@ -65,7 +86,14 @@ class Tally:
         self.counts = {"asked": len(runs), "skipped": len(runs) - len(todo), "ok": 0, "diverged": 0}
 
     def add(self, record: dict[str, Any]) -> None:
-        write_run(self.out, record)
+        try:
+            write_run(self.out, record)
+        except OSError as error:  # disk full, folder gone or made read-only mid-sweep
+            kept = keep_unsaved(record)
+            where = (f"its record is kept in {kept} (copy it into {Path(self.out) / 'runs'} to keep it)"
+                     if kept is not None else "its record could not be kept anywhere")
+            raise StoreError(f"could not write {record_path(self.out, record['run_id'])} "
+                             f"({error.strerror or error}); {where}") from error
         self.counts[record["status"]] += 1
         if self.hooks is not None:
             self.hooks.finish(record)  # its line says "diverged" too

@@ -10,7 +10,7 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-from bench.execute.plan import RunHooks, Tally, pending, validate_runs
+from bench.execute.plan import RunHooks, Tally, failed, pending, validate_runs
 from bench.execute.store import open_store, rebuild
 from bench.run.config import RunConfig
 from bench.run.determinism import set_determinism
@@ -61,8 +61,7 @@ def run_ray(runs: list[RunConfig], out: Path, progress: bool = True, *, address:
             except ray.exceptions.RayError as error:
                 for ref in refs:
                     ray.cancel(ref)
-                raise RuntimeError(f"run failed: {config.task} {config.model} seed={config.seed} "
-                                   f"lr={config.lr}: {error}") from error
+                raise failed(config, getattr(error, "cause", None) or error) from error
             bar.update()
     finally:
         bar.close()

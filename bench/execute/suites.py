@@ -1,23 +1,24 @@
 """Named suites: each is a Python list of run configs (a sweep is a list, nothing more).
 
-- quick: 2 CPU cores, about 3½ minutes of runs; `make bench` runs it. One seed and one learning rate,
+- quick: 2 CPU cores, about 5 minutes; `make bench` runs it. One seed and one learning rate,
   so its verdicts read `preliminary` by the rules (bench/analysis/stats.py).
-- standard: 2 CPU cores, the committed evidence: every family at CPU scale, 3 seeds x a
-  3-value learning-rate grid (the full grid where a claim rests on the cell, tune on seed 0
-  then confirm elsewhere), early stopping under one step cap; measured 2 h 15 min.
+- standard: 2 CPU cores with 2 workers, the committed evidence (STANDARD_DESIGN says what it
+  fixes before running): tuned stage one, a self-extending lr grid, confirming seeds
+  (bench/execute/adaptive.py); `bench run --suite standard --dry-run` prints its cost.
+- calibrate_*: the measurements that set the standard suite's settings (calibration.py).
 - standard_gpu, full, anchors: the GPU/cluster scale-ups (1M parameters, lengths to 4096).
 Model lists come from the model registry (bench/models/spec.py), never written out here.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable
 
 import pandas as pd
 
 import tasks  # noqa: F401  (registers tasks)
-from bench.analysis.tables import select_lr, wide_runs
-from bench.execute import calibration
+from bench.execute import adaptive, calibration
+from bench.execute.adaptive import START_LRS
 from bench.models import MODELS
 from bench.registry import Registry
 from bench.run.config import RunConfig
@@ -35,63 +36,44 @@ def every_model() -> list[str]:
 
 @dataclass(frozen=True)
 class Suite:
-    """`runs`: the first stage. `confirm_seeds`: when set, a second stage follows it: every
-    cell the first stage tuned (several lrs on one seed) runs these seeds at the lr it chose
-    on validation (`confirmation_runs`); `bench run --suite` runs both stages."""
+    """`runs`: the first stage. `confirm`: for a tuned suite, the seeds each tuning group (a
+    cell and init tried at several lrs on the same seeds) is confirmed with at the lr it chose
+    on validation, after its grid has extended itself past any edge choice
+    (bench/execute/adaptive.py); `bench run --suite NAME` runs every stage. `design`: what
+    was fixed before running, for the report's design section."""
     name: str
     description: str
     runs: Callable[[], list[RunConfig]]
-    confirm_seeds: tuple[int, ...] = ()
+    confirm: Callable[[RunConfig], tuple[int, ...]] | None = None
+    design: str = ""
+
+    def next_runs(self, first: list[RunConfig], table: pd.DataFrame) -> list[RunConfig]:
+        """The extension and confirmation runs the folder's tidy `table` calls for now."""
+        if self.confirm is None:
+            return []
+        return adaptive.next_runs(first, table, self.confirm)
 
 
 SUITES: Registry[Suite] = Registry("suite")
 
 
-def grid(task: str, variants: list[dict], models: list[str], seeds: list[int],
-         lrs: tuple[float, ...] | None = None, **settings) -> list[RunConfig]:
-    """Every (variant, model, lr, seed) of one task with shared settings (lrs None: the
-    settings' own lr)."""
+def grid(task: str, variants: list[dict], models, seeds, lrs: tuple[float, ...] | None = None,
+         **settings) -> list[RunConfig]:
+    """Every (variant, model[, init], lr, seed) of one task with shared settings. `models`:
+    names, or (name, init) pairs; lrs None: the settings' own lr."""
     spec = TASKS[task]
     rates = lrs if lrs is not None else (settings.pop("lr", RunConfig.lr),)
     settings.pop("lr", None)
-    return [RunConfig(task=task, model=model, variant=spec.variant(variant), seed=seed, lr=lr, **settings)
-            for variant in variants for model in models for lr in rates for seed in seeds]
+    pairs = [(m, settings.get("init", "standard")) if isinstance(m, str) else m for m in models]
+    settings.pop("init", None)
+    return [RunConfig(task=task, model=model, variant=spec.variant(variant), seed=seed, lr=lr, init=init,
+                      **settings)
+            for variant in variants for model, init in pairs for lr in rates for seed in seeds]
 
 
-def _without(config: RunConfig, *fields: str) -> str:
-    """A content key of a config with `fields` left out (a cell across lrs and seeds)."""
-    values = config.to_dict()
-    return repr(sorted((k, repr(v)) for k, v in values.items() if k not in fields))
-
-
-def tuning_cells(runs: list[RunConfig]) -> dict[str, list[RunConfig]]:
-    """The cells of `runs` tuned on one seed: several lrs, each run with the same single seed."""
-    cells: dict[str, list[RunConfig]] = {}
-    for config in runs:
-        cells.setdefault(_without(config, "lr", "seed"), []).append(config)
-    return {key: group for key, group in cells.items()
-            if len({c.lr for c in group}) > 1 and len({c.seed for c in group}) == 1}
-
-
-def confirmation_runs(runs: list[RunConfig], table: pd.DataFrame, seeds: Sequence[int]) -> list[RunConfig]:
-    """Stage two of tune-then-confirm: for each cell of `runs` tuned on one seed whose tuning
-    runs have all finished (in `table`, the results folder's tidy rows), `seeds` at the lr
-    chosen on validation by the report's own rule (bench.analysis.tables.select_lr: best
-    val_accuracy, a diverged run counts 0, ties to the smaller lr). Cells still tuning add
-    nothing; the tuning seed itself is not run twice."""
-    out: list[RunConfig] = []
-    if table.empty:
-        return out
-    runs_table = wide_runs(table)
-    for group in tuning_cells(runs).values():
-        by_id = {c.run_id(TASKS[c.task].version): c for c in group}
-        finished = runs_table[runs_table["run_id"].isin(by_id)]
-        if len(finished) < len(by_id):
-            continue
-        selected, _ = select_lr(finished)
-        base = by_id[str(selected["run_id"].iloc[0])]  # the chosen run's own config, lr included
-        out += [base.replace(seed=seed) for seed in seeds if seed != base.seed]
-    return out
+def with_inits(models) -> list[tuple[str, str]]:
+    """Every (model, init) the models support (bench/models ModelSpec.inits), standard first."""
+    return [(m, init) for m in models for init in MODELS[m].inits]
 
 
 def slowest_first(models: list[str]) -> list[str]:
@@ -100,68 +82,117 @@ def slowest_first(models: list[str]) -> list[str]:
     return list(reversed(models))
 
 
+# ----------------------------------------------------------------------------- quick
 QUICK = {"budget_params": 100_000, "d_embed": 64, "steps": 400, "batch_size": 32, "lr": 5e-3,
-         "eval_every": 100, "patience": 2, "min_steps": 200, "device": "cpu"}
+         "eval_every": 100, "patience": 2, "device": "cpu"}
 
 
 def quick() -> list[RunConfig]:
-    """Every family at CPU scale; `make bench` runs it with two workers in about five minutes.
-    Recall as a memory task (one pair) at distances 4/16/32 for claims 1 and 8, fill-in for
-    claim 2, a 3,000-review IMDB slice and real-text cloze."""
+    """Every family at CPU scale, on the standard suite's protocol at a small scale (one seed,
+    one lr: its verdicts read `preliminary`); `make bench` runs it with two workers in about
+    five minutes. Recall as a memory task (one pair, the fact at a random position) at
+    distances 4/16/32 for claims 1, 8 and 9, with each gated model at both inits (and the RNN
+    at both of its own); fill-in for claim 2; a 3,000-review IMDB slice; real-text cloze."""
     small = {"n_train": 4000, "n_val": 300, "n_test": 500}
     imdb = {"n_train": 3000, "max_len": 128, "n_val": 300, "n_test": 600}
     cloze = {"k": 100, "window": 16, "n_train": 6000, "n_val": 300, "n_test": 600}
     models = slowest_first(core_models())
-    return (grid("imdb", [imdb], models, [0], **{**QUICK, "steps": 160, "eval_every": 80, "min_steps": 80})
-            + grid("recall", [{"distance": d, "n_pairs": 1, **small} for d in (32, 16, 4)], models, [0], **QUICK)
+    recall_models = with_inits([m for m in models if m in CLAIM_1_MODELS + ("transformer",)])
+    return (grid("imdb", [imdb], models, [0], **{**QUICK, "steps": 160, "eval_every": 80})
+            + grid("recall", [{"distance": d, "n_pairs": 1, **small} for d in (32, 16, 4)], recall_models, [0],
+                   **QUICK)
             + grid("fill_in", [{"length": 24, **small}], models, [0], **QUICK)
             + grid("cloze", [cloze], models, [0], **{**QUICK, "steps": 200}))
 
 
-SEEDS = [0, 1, 2]
-TUNE_SEED = 0
-CPU_LRS = (1e-3, 3e-3, 1e-2)
-# equal for every model: 100k core parameters, one step cap, validation every 100 steps,
-# early stopping after 5 validations (500 steps) without a new best, never before step 500
-STANDARD_CPU = {"budget_params": 100_000, "d_embed": 64, "steps": 1500, "batch_size": 32,
-                "eval_every": 100, "patience": 5, "min_steps": 500, "device": "cpu"}
-# the tuned families (MQAR, copy, adding, and cloze, claim 2's optional real-text part): a
-# lower cap and early stopping after 3 flat validations (or at a perfect validation score),
-# to keep the suite near 2 hours on 2 cores. Measured: no cloze run converged in 800 steps
-# (claim 2's cloze part reads "nothing learned beyond a bigram baseline"); it needs more.
-STANDARD_CPU_SHORT = {**STANDARD_CPU, "steps": 800, "patience": 3, "min_steps": 300}
-CLAIM_1_MODELS = ("rnn", "lstm", "gru", "transformer")  # what claims 1 and 8 compare
+# ----------------------------------------------------------------------------- standard
+TUNE_SEEDS = (0, 1)  # the verdict cells (recall, fill_in) tune on two seeds...
+VERDICT_CONFIRM = (2, 3, 4, 5)  # ...and are confirmed to six
+TUNE_SEED = 0  # every other family tunes on one seed...
+CONFIRM = (1, 2)  # ...and is confirmed to three (not a verdict cell: no claim reads it)
+VERDICT_TASKS = ("recall", "fill_in")
+CLAIM_1_MODELS = ("rnn", "lstm", "gru", "transformer_causal")  # what claims 1, 8, 9 compare (same information)
 IMDB_MODELS = ("lstm", "gru", "bilstm", "transformer")  # the models the 0.85 check names
+# equal for every model: 100k core parameters, validation every 100 steps, early stopping
+# only once a run has started learning (bench/run/loop.py), at 5 validations without a new best
+STANDARD_CPU = {"budget_params": 100_000, "d_embed": 64, "batch_size": 32, "eval_every": 100, "patience": 5,
+                "min_steps": 0, "device": "cpu"}
+# step caps per family, from the learning curves of results/calibration (see CALIBRATION.md):
+RECALL_CAPS = {8: 1000, 32: 1500, 128: 2000}
+CAPS = {"fill_in": 500, "copy": 1500, "adding": 1000}
+IMDB_EPOCH = calibration.IMDB_EPOCH
+RECURRENT_IMDB_LRS = (3e-3, 1e-2, 3e-2)  # recurrent models tuned above 1e-2 (calibration: 1e-2 and 3e-2 both learn)
+
+
+def standard_confirm(config: RunConfig) -> tuple[int, ...]:
+    return VERDICT_CONFIRM if config.task in VERDICT_TASKS else CONFIRM
 
 
 def standard() -> list[RunConfig]:
-    """2 CPU cores, the committed evidence, 2 h 15 min measured with 2 workers. The grid goes where
-    it decides a claim: the recall memory sweep (claims 1, 8) and fill-in (claim 2) run the
-    full grid, 3 seeds x CPU_LRS; the other families tune the lr on seed 0 and then confirm
-    with seeds 1 and 2 at the chosen lr (stage two, `Suite.confirm_seeds`): IMDB on the full
-    data (one epoch at 256 tokens: measured 4-8 minutes a run with two workers on 2 cores;
-    the four models the 0.85 check names), MQAR (associative recall), copy and adding at CPU
-    lengths with the claim-1 models, and cloze (claim 2: every core model)."""
+    """2 CPU cores with 2 workers, the committed evidence (design: standard_design()). Stage one
+    tunes every cell and init over START_LRS (IMDB's recurrent models over RECURRENT_IMDB_LRS);
+    the grid extends itself past edge choices and each (cell, init) is then confirmed at its
+    chosen lr (bench/execute/adaptive.py): six seeds in the verdict cells, three elsewhere."""
     core = slowest_first(core_models())
     claim_1 = slowest_first([m for m in core_models() if m in CLAIM_1_MODELS])
+    recall_models = with_inits(claim_1 + ["transformer"])
+
+    def tuned(task, variants, models, seeds, lrs=START_LRS, **changes) -> list[RunConfig]:
+        return grid(task, variants, models, seeds, lrs, **{**STANDARD_CPU, **changes})
+
+    recall = [config for d, cap in sorted(RECALL_CAPS.items(), reverse=True)
+              for config in tuned("recall", [{"distance": d, "n_pairs": 1}], recall_models, TUNE_SEEDS, steps=cap)]
+    imdb = {"max_len": 256, "truncate": "tail"}
+    imdb_loop = {"steps": 2 * IMDB_EPOCH, "eval_every": 2 * IMDB_EPOCH // 10, "min_steps": 2 * IMDB_EPOCH}
     imdb_models = [m for m in core if m in IMDB_MODELS]
-
-    def full_grid(task: str, variants: list[dict], models, **changes) -> list[RunConfig]:
-        return grid(task, variants, list(models), SEEDS, CPU_LRS, **{**STANDARD_CPU, **changes})
-
-    def tuned(task: str, variants: list[dict], models, **changes) -> list[RunConfig]:
-        return grid(task, variants, list(models), [TUNE_SEED], CPU_LRS, **{**STANDARD_CPU_SHORT, **changes})
-
-    return (full_grid("recall", [{"distance": d, "n_pairs": 1} for d in (8, 32, 128)], claim_1)
-            + full_grid("fill_in", [{"length": 32}], core)
-            + tuned("imdb", [{"max_len": 256}], imdb_models, steps=700, eval_every=175, min_steps=350,
-                    patience=2)
-            + tuned("mqar", [{"seq_len": 64, "n_kv": 4}], claim_1)
-            + tuned("copy", [{"lag": 32}], claim_1)
-            + tuned("adding", [{"length": 50}], claim_1)
-            + tuned("cloze", [{"k": 100, "window": 16, "n_train": 50_000}], core))
+    return (recall
+            + tuned("fill_in", [{"length": 32}], with_inits(core), TUNE_SEEDS, steps=CAPS["fill_in"])
+            + tuned("imdb", [imdb], ["transformer"], [TUNE_SEED], **imdb_loop)
+            + tuned("imdb", [imdb], [m for m in imdb_models if m != "transformer"], [TUNE_SEED],
+                    RECURRENT_IMDB_LRS, **imdb_loop)
+            + tuned("copy", [{"lag": 32}], with_inits(claim_1), [TUNE_SEED], steps=CAPS["copy"])
+            + tuned("adding", [{"length": 50}], with_inits(claim_1), [TUNE_SEED], steps=CAPS["adding"]))
 
 
+def standard_design() -> str:
+    """What the standard suite fixes before any run, written from the constants above (so the
+    text cannot drift from the code): the report's design section."""
+    caps = " / ".join(f"{cap:,}" for _, cap in sorted(RECALL_CAPS.items()))
+    distances = " / ".join(str(d) for d in sorted(RECALL_CAPS))
+    others = ", ".join(f"{task} {cap:,}" for task, cap in CAPS.items())
+    return "\n".join([
+        "Fixed in code before any run (bench/execute/suites.py, adaptive.py; bench/analysis):",
+        "",
+        f"- **Cells**: recall with one pair (a memory task; the fact at a random position) at distances "
+        f"{distances} for {', '.join(CLAIM_1_MODELS)} and transformer; fill_in (length 32) for the six core "
+        f"models; IMDB (full data, the last 256 BPE tokens of each review, 2 epochs) for {', '.join(IMDB_MODELS)}; "
+        f"copy (lag 32) and adding (T=50) for {', '.join(CLAIM_1_MODELS)}. 100k core parameters per model, "
+        "batch 32, AdamW, linear warmup then cosine decay to the cap.",
+        "- **Inits**: every gated model at both its inits (standard: carry-gate bias 1; chrono: Tallec & "
+        "Ollivier 2018, T_max = the sequence length), the RNN at standard and orthogonal; chosen on validation "
+        "together with the lr, and every init reported at its own best lr.",
+        f"- **Seeds**: {' and '.join(VERDICT_TASKS)} (the verdict cells) tune on seeds "
+        f"{', '.join(map(str, TUNE_SEEDS))} and are confirmed to {len(TUNE_SEEDS) + len(VERDICT_CONFIRM)} seeds "
+        f"at each init's chosen lr; the other families tune on seed {TUNE_SEED} and are confirmed to "
+        f"{1 + len(CONFIRM)}.",
+        f"- **Learning rates**: {', '.join(f'{x:g}' for x in START_LRS)} to start (IMDB's recurrent models "
+        f"{', '.join(f'{x:g}' for x in RECURRENT_IMDB_LRS)}); a choice at an edge adds the next half-decade "
+        f"step on the tuning seeds until the choice is interior or the grid reaches "
+        f"{adaptive.LR_LIMITS[0]:g} or {adaptive.LR_LIMITS[1]:g} (said per cell). Ties go to the standard "
+        "init, then to the middle of the tied lrs; where no lr has left chance, every lr ties.",
+        f"- **Step caps** (from the learning curves in results/calibration): recall {caps} at d = {distances}, "
+        f"{others}, IMDB {2 * IMDB_EPOCH:,} (2 epochs). A run stops early only at a perfect validation score, "
+        "or after 5 validations without a new best once it has started learning (0.05 above the trivial "
+        "baseline): a run at chance uses its whole cap.",
+        "- **Solve bar**: halfway between the task's trivial baseline and 1, on test accuracy.",
+        "- **Tests**: solve rates by Barnard's exact test (two cells) or the exact binomial test (against "
+        "0.5); graded scores by paired t-tests by seed (an exact sign-flip test where the differences have "
+        "no variance); a smallest effect of 0.2 in solve rate or 0.05 in accuracy; Holm over the parts of "
+        "each claim; a part that no outcome at its n could decide says so.",
+    ])
+
+
+SEEDS = [0, 1, 2]
 STANDARD_GPU = {"budget_params": 1_000_000, "d_embed": 128, "steps": 4000, "batch_size": 64,
                 "eval_every": 250, "patience": 6, "min_steps": 1000, "device": "cuda"}
 GPU_LRS = (3e-4, 1e-3, 3e-3)
@@ -204,11 +235,11 @@ def anchors() -> list[RunConfig]:
                    **{**lra, "steps": 20_000}))
 
 
-SUITES.add("quick", Suite("quick", "2 CPU cores, ~5 min: recall x3, fill_in, imdb slice, cloze; 6 models, "
-                          "1 seed, 1 LR (preliminary verdicts)", quick))
-SUITES.add("standard", Suite("standard", "2 CPU cores, ~2 h, the committed evidence: 3 seeds x 3 LRs; "
-                              "recall sweep and fill_in on the full grid, mqar, copy, adding, cloze, "
-                              "imdb tuned on seed 0 then confirmed", standard, confirm_seeds=tuple(SEEDS)))
+SUITES.add("quick", Suite("quick", "2 CPU cores, ~5 min: recall x3 (both inits), fill_in, imdb slice, cloze; "
+                          "6 models, 1 seed, 1 LR (preliminary verdicts)", quick))
+SUITES.add("standard", Suite("standard", "2 CPU cores, <= 4 h, the committed evidence: recall 8/32/128 and "
+                              "fill_in with both inits (6 seeds), imdb, copy, adding (3 seeds); a self-extending "
+                              "lr grid, confirmed at the chosen lr", standard, standard_confirm, standard_design()))
 SUITES.add("standard_gpu", Suite("standard_gpu", "one GPU: every family, length sweeps to 4096, 8 models, "
                                   "3 seeds, 1M params", standard_gpu))
 SUITES.add("anchors", Suite("anchors", "one GPU: published settings (TCN adding/copy, LRA ListOps/Text)", anchors))
@@ -234,3 +265,9 @@ SUITES.add("full", Suite("full", "a cluster: the standard_gpu runs x LR grid (3e
 SUITES.add("calibrate_imdb", Suite("calibrate_imdb", "2 CPU cores, ~35 min: IMDB full data, 2 epochs, "
                                     "head vs tail truncation, lr per model (results/calibration)",
                                     calibration.calibrate_imdb))
+SUITES.add("calibrate_recall", Suite("calibrate_recall", "2 CPU cores: recall d=128, every model and init, 2 lrs, "
+                                      "3,000 steps (results/calibration)", calibration.calibrate_recall))
+SUITES.add("calibrate_mqar", Suite("calibrate_mqar", "2 CPU cores: MQAR settings for the causal Transformer "
+                                    "(results/calibration)", calibration.calibrate_mqar))
+SUITES.add("calibrate_cloze", Suite("calibrate_cloze", "2 CPU cores: cloze for the bidirectional models "
+                                     "(results/calibration)", calibration.calibrate_cloze))

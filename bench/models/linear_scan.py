@@ -1,17 +1,21 @@
 """Exact linear scans for minGRU / minLSTM:  h_t = a_t * h_{t-1} + b_t  along dim 1, h_{-1} = 0.
 
-Measured on 2 CPU cores (B=32, W=180, fwd+bwd of the scan alone, median of 5, torch 2.13):
-the sequential "loop" is 13-25x faster than the log-space scan and 1.3-1.4x faster than the
-chunked one at T = 256..4096, 1 thread; so "auto" picks it on CPU. The gates of a min cell
-read only the input, so they are one parallel matmul over all T; what is left is an
-elementwise recurrence whose T tiny steps cost less on a CPU than a log-depth scan's extra
-passes over memory. On CUDA "auto" keeps the log-space scan (parallel kernels; not measured
-here: no GPU was available).
+On CPU "auto" is "native" (bench/models/scan_native.py: one compiled C loop over T per
+direction, vectorised over W, parallel over batch rows) where a C compiler works, else the
+eager "loop"; the min cells themselves go further and fuse their gates into that kernel
+(MinCell.forward). Why, measured on a loaded 2-core AMD EPYC (fwd+bwd of the scan alone,
+B=32, W=180, T=1024, 1 thread, interleaved repeats; issue 21): "native" 4.4 ms, "loop"
+36 ms, "chunked" 48 ms, "log" 310 ms. The recurrence is elementwise, so a sequential pass
+over memory costs less on a CPU than a log-depth scan's extra passes; eager torch only
+loses by its T tiny dispatches, which the compiled loop removes. On CUDA "auto" keeps the
+log-space scan (parallel kernels; not measured here: no GPU was available).
 
 a, b: (B, T, W); a in (0, 1), b > 0 for the min cells (the kernels below need neither: they
 never divide and never take a log, so they are exact for any real a, b).
 
-Methods (all eager, no torch.compile):
+Methods (no torch.compile):
+- "native":  the compiled C kernel (scan_native.scan_), same backward as "loop"; falls back to
+             "loop" where it is unavailable (scan_native.reason() says why).
 - "loop":    one in-place addcmul per time step on (B, W) slices, with a hand-written backward
              (the gradient of a linear scan is the reverse linear scan, see `_LinearScan`).
              T dispatches of ~10 us each + one pass over memory. CPU winner at the benchmark
@@ -33,7 +37,9 @@ import math
 
 import torch
 
-METHODS = ("loop", "chunked", "assoc", "log")
+from bench.models import scan_native
+
+METHODS = ("native", "loop", "chunked", "assoc", "log")
 
 
 # ----------------------------------------------------------------------------- no-grad kernels
@@ -96,7 +102,13 @@ def _chunked_(a: torch.Tensor, h: torch.Tensor, reverse: bool = False, chunk: in
         H[t].addcmul_(A[t], H[t + step])
 
 
-_KERNELS = {"loop": _loop_, "chunked": _chunked_}
+def _native_(a: torch.Tensor, h: torch.Tensor, reverse: bool = False) -> None:
+    if scan_native.supports(h):
+        return scan_native.scan_(a, h, reverse)
+    return _loop_(a, h, reverse)
+
+
+_KERNELS = {"native": _native_, "loop": _loop_, "chunked": _chunked_}
 
 
 class _LinearScan(torch.autograd.Function):
@@ -152,12 +164,12 @@ def scan_assoc(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return associative_scan(_combine, (a, b), dim=1, combine_mode="generic")[1]
 
 
-# bench_scan.py (named in the docstrings) was a standalone interleaved benchmark run on
-# 2026-12-01 and not committed; the docstrings stay as they are because they are part of the
-# harness code hash that the committed runs carry.
 def auto_method(device: torch.device | str) -> str:
-    """The fastest exact method measured for the device type (bench_scan.py; CUDA not measured)."""
-    return "loop" if torch.device(device).type == "cpu" else "log"
+    """The fastest exact method measured for the device type (the module docstring; CUDA not
+    measured): "native" on CPU where the C kernel builds, else "loop"; "log" on CUDA."""
+    if torch.device(device).type != "cpu":
+        return "log"
+    return "native" if scan_native.available() else "loop"
 
 
 def _compute_dtype(*xs: torch.Tensor) -> torch.dtype:
@@ -206,7 +218,10 @@ def scan_implementation_name(method: str = "auto", device: torch.device | str = 
     """Short human-readable name of what `method` runs on `device`, for reports."""
     if method == "auto":
         method = auto_method(device)
+    if method == "native" and not scan_native.available():
+        return f"sequential scan (T eager steps, custom backward; C kernel unavailable: {scan_native.reason()})"
     return {
+        "native": f"compiled sequential scan (C, {scan_native.reason()}; custom backward)",
         "loop": "sequential scan (T eager steps, custom backward)",
         "chunked": "chunked scan (C~sqrt(T) in [8, 64], eager, custom backward)",
         "assoc": "associative scan (generic, eager, log2(T) levels)",
@@ -216,7 +231,7 @@ def scan_implementation_name(method: str = "auto", device: torch.device | str = 
 
 def scan_depth(method: str, length: int) -> int:
     """Dependent steps per layer of a method at `length`: the speed probe's sequential_depth."""
-    if method == "loop":
+    if method in ("native", "loop"):
         return length
     if method == "chunked":
         chunk = default_chunk(length)

@@ -65,7 +65,9 @@ class RecurrentEncoder(nn.Module):
         if init != "chrono" or self.cell not in CARRY_GATE:
             raise ValueError(f"init {init!r} does not apply to {self.cell}")
         params = dict(self.rnn.named_parameters())
-        gates = [(CARRY_GATE[self.cell], 1.0)] + [(INPUT_GATE[self.cell], -1.0)] * (self.cell in INPUT_GATE)
+        gates = [(CARRY_GATE[self.cell], 1.0)]
+        if self.cell in INPUT_GATE:  # the LSTM's input gate gets the negative (Tallec & Ollivier eq. 16)
+            gates.append((INPUT_GATE[self.cell], -1.0))
         with torch.no_grad():
             for name in (n for n in params if n.startswith("bias_ih")):  # per layer and direction
                 carry = chrono_bias(self.width, t_max)  # (W,) one draw per unit, shared by f and i

@@ -32,6 +32,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from bench.models import scan_native
 from bench.models.init import chrono_bias
 from bench.models.linear_scan import auto_method as scan_method
 from bench.models.linear_scan import scan_depth, scan_from_log, scan_implementation_name, scan_linear
@@ -111,6 +112,11 @@ class MinCell(nn.Module):
         """x (B, T, D) -> h (B, T, W) by the device's scan (see the module docstring)."""
         if scan_method(x.device) == "log":
             return scan_from_log(*self.log_coefficients(x), method="log")
+        if scan_native.supports(x) and not torch.is_autocast_enabled(x.device.type):
+            # one GEMM for every gate of every position, no bias: the kernel adds it while it
+            # reads the projection (and sums its gradient), sparing a pass over (B, T, G*W)
+            projection = torch.matmul(x, self.linear.weight.t())  # (B, T, G*W)
+            return scan_native.min_scan(projection, self.linear.bias, self.kind)
         return scan_linear(*self.coefficients(x))
 
     def forward_sequential(self, x: torch.Tensor) -> torch.Tensor:

@@ -1,5 +1,10 @@
-"""Write a results folder's report from what the store loaded: DIR/report.md with its figures
-(PNG, SVG, PDF), DIR/summary.csv (one row per cell) and DIR/report.tex (LaTeX tables).
+"""Write a results folder's report from what the store loaded: DIR/report.md and DIR/report.html
+(the same report as one self-contained page) with their figures (PNG, SVG, PDF), DIR/summary.csv
+(one row per cell) and DIR/report.tex (LaTeX tables). Every file is written atomically.
+
+The report answers first: its opening lines are the answer sentences (bench/analysis/answer.py),
+then the headline figure, the verdict table and the short answer (mean accuracy per cell,
+`≤ baseline` marked); the rules, the claims' details and every table follow.
 
 The caller loads (bench/commands/report.py: the store's load_table / load_runs / read_probe,
 structure from the model registry); bench.analysis computes every number and verdict; this
@@ -8,8 +13,9 @@ module only formats. Nothing is typed in by hand.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import pandas as pd
 
@@ -18,11 +24,21 @@ from bench.analysis.answer import answer
 from bench.analysis.labels import short_variant, sort_cells, with_knob, with_x
 from bench.analysis.reproduce import compare
 from bench.report.export import write_latex, write_summary_csv
+from bench.report.files import write_text
+from bench.report.html import to_html
 from bench.report.markdown import markdown
-from bench.report.sections import claims_section, environment_section, how_to_read, overview, results_section
+from bench.report.sections import (
+    claims_section,
+    environment_section,
+    how_to_read,
+    overview,
+    results_section,
+    short_answer,
+    verdict_table,
+)
 from bench.report.sections_probes import gradflow_section, speed_section
 
-FORMATS = ("md", "latex", "csv")
+FORMATS = ("md", "html", "latex", "csv")  # md brings html with it (the same report as one page)
 
 
 def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
@@ -40,40 +56,58 @@ def write_report(out: Path, table: pd.DataFrame, records: list[dict[str, Any]] |
                  structure: pd.DataFrame | None = None, compare_table: pd.DataFrame | None = None,
                  formats: Sequence[str] = ("md", "csv"), plots: bool = True, order: Sequence[str] = (),
                  compare_label: str = "the committed results",
-                 compare_records: list[dict[str, Any]] | None = None) -> Path:
+                 compare_records: list[dict[str, Any]] | None = None, notes: Sequence[str] = (),
+                 echo: Callable[[str], None] | None = None, design: str = "") -> Path:
     """Analyze and write the report of folder `out`; returns the path of the first format
-    written (report.md when md is asked for). `order`: model display order (the registry's)."""
+    written (report.md when md is asked for). `order`: model display order (the registry's);
+    `notes`: what the store left out (bench.execute.store.Folder.notes), shown near the top;
+    `echo`: called with the answer and the verdict table as plain text (the terminal's);
+    `design`: what the suite fixed before running (bench.execute.store.read_design), shown
+    before any result."""
     formats = check_formats(formats)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     result = analyze(table, records, speed, gradflow, structure, order)
     written = []
-    if "md" in formats:
+    if "md" in formats or "html" in formats:
         comparison = (compare(table, compare_table, records, compare_records)
                       if compare_table is not None else None)
-        written.append(_write_markdown(out, result, bool(records), plots, comparison, compare_label))
+        text = "\n".join(report_lines(out, result, bool(records), plots, comparison, compare_label, notes,
+                                       design))
+        if "md" in formats:
+            written.append(write_text(out / "report.md", text))
+        written.append(write_text(out / "report.html", to_html(text, out, f"Benchmark report: {out}")))
     if "csv" in formats and not result.summary.empty:  # a probes-only folder has no cells
         written.append(write_summary_csv(result, out / "summary.csv"))
     if "latex" in formats:
         written.append(write_latex(result, out / "report.tex"))
     if not written:
         raise ValueError(f"{out} holds no runs, so there is no summary.csv to write; ask for --format md")
+    if echo is not None:
+        echo(terminal_text(result))
     return written[0]
 
 
-def _write_markdown(out: Path, result: Analysis, has_records: bool, plots: bool,
-                    comparison: pd.DataFrame | None, compare_label: str) -> Path:
-    lines = [f"# Benchmark report: `{out}`", "",
-             f"Generated {_dt.datetime.now().strftime('%Y-%m-%d %H:%M')} by `python -m bench report` "
-             "from the files in this folder; every number and verdict below is computed by code "
-             "(bench/analysis, formatted by bench/report).", ""]
+def report_lines(out: Path, result: Analysis, has_records: bool, plots: bool,
+                 comparison: pd.DataFrame | None, compare_label: str, notes: Sequence[str] = (),
+                 design: str = "") -> list[str]:
+    """The markdown report, answer first."""
     drawn = {group: draw_figures(out, result, group) if plots else []
              for group in ("headline", "results", "speed", "gradflow")}
     figures = {group: figure_lines(group, pictures) for group, pictures in drawn.items()}
     names = {Path(path).name for pictures in drawn.values() for _, path in pictures}
-    lines += overview(result)
-    lines += answer_section(result)
+    lines = [f"# Benchmark report: `{out}`", ""]
+    lines += answer_lines(result)
+    lines += [line for note in notes for line in (f"> **Note:** {note}", "")]  # what the store left out
     lines += figures["headline"]
+    lines += verdict_table(result.claims)
+    lines += short_answer(result)
+    lines += [f"Generated {_dt.datetime.now().strftime('%Y-%m-%d %H:%M')} by `python -m bench report` "
+              "from the files in this folder; every number and verdict in it is computed by code "
+              "(bench/analysis, formatted by bench/report).", ""]
+    if design.strip():
+        lines += ["## Design: fixed before any run", "", design.strip(), ""]
+    lines += overview(result)
     lines += how_to_read()
     lines += environment_section(result, has_records)
     lines += claims_section(result.claims, names)
@@ -93,52 +127,72 @@ def _write_markdown(out: Path, result: Analysis, has_records: bool, plots: bool,
                   "within ±0.1)? `why`: for a cell that is not identical, what differs between the "
                   "environments that computed the two (CPU, threads, torch, harness code).", "",
                   markdown(comparison), ""]
-    path = out / "report.md"
-    path.write_text("\n".join(lines))
-    return path
+    return lines
 
 
-def answer_section(result: Analysis) -> list[str]:
-    """The answer first, in sentences computed from the tables below (see bench/analysis/answer.py);
-    the verdicts that decide each claim follow in "Claims"."""
-    lines = answer(result.summary, result.speed_ok)
-    if not lines:
-        return []
-    intro = (["Mean test accuracy over seeds at each cell's chosen learning rate (± 95% CI); the claims' "
-              "verdicts below say which of these differences survive the rules.", ""]
-             if not result.summary.empty else [])
-    return ["## The answer, in short", "", *intro, *lines, ""]
+def answer_lines(result: Analysis) -> list[str]:
+    """Whatever bench/analysis/answer.py says, first, as it says it (nothing when it says nothing)."""
+    lines = list(answer(result.summary, result.speed_ok, getattr(result, "summary_init", None)))
+    return [*lines, ""] if lines else []
+
+
+def plain_text(line: str) -> str:
+    """A markdown line as terminal text: no **bold**, `code` or [link](target) markup."""
+    line = re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", line)
+    return line.replace("**", "").replace("`", "")
+
+
+def terminal_text(result: Analysis) -> str:
+    """The answer and the verdict table, as `bench report` prints them."""
+    lines = [plain_text(x) for x in answer_lines(result)]
+    if result.claims:
+        width = max(len(c.verdict) for c in result.claims)
+        lines += ["Verdicts (the rules and numbers: report.md, section Claims):"]
+        lines += [f"  {c.number}  {c.verdict:<{width}}  {c.statement}" for c in result.claims]
+    return "\n".join(lines).rstrip()
 
 
 def draw_figures(out: Path, result: Analysis, group: str) -> list[tuple[str, Path]]:
-    """Draw one group of figures into `out`; returns (caption, path) of each one drawn."""
+    """Draw one group of figures into `out`; returns (caption, path) of each one drawn. One
+    figure per idea: recall's distance sweep is the headline, not also a results figure."""
     from bench.report import plots  # matplotlib only when figures are drawn
 
-    order, figures = result.order, []
+    order, figures, selected = result.order, [], result.selected
+    cells = result.summary
     if group == "headline":
-        recall = result.selected[result.selected["task"] == "recall"] if not result.selected.empty else None
+        recall = selected[selected["task"] == "recall"] if not selected.empty else None
         if recall is not None and not recall.empty:
-            figures.append(("Headline: recall accuracy against dependency distance, per model (band: 95% CI "
-                            "over seeds; dashed: trivial baseline)",
-                            plots.headline(with_knob(recall, "distance"), out / "headline.png", order)))
-    elif group == "results" and not result.selected.empty:
-        selected = result.selected
+            recall_cells = with_knob(cells[cells["task"] == "recall"], "distance")
+            solve = "solve_rate" in recall_cells and recall_cells["solve_rate"].notna().any()
+            caption = ("Headline: how far each model remembers. Recall test accuracy against dependency "
+                       "distance (points: seeds; line: mean; bars: 95% interval)"
+                       + ("; right: solve rate with its exact interval" if solve else ""))
+            figures.append((caption, plots.headline(with_knob(recall, "distance"), out / "headline.png", order,
+                                                    cells=recall_cells)))
+    elif group == "results" and not selected.empty:
         for task in sorted(selected["task"].unique()):
             frame, knob = with_x(selected, task)
-            if frame[knob].nunique() >= 2:
-                figures.append((f"{task}: test accuracy against {knob} (band: 95% CI over seeds)",
-                                plots.accuracy_vs_knob(frame, task, knob, out / f"accuracy_vs_{knob}_{task}.png",
-                                                       order)))
+            if task != "recall" and frame[knob].nunique() >= 2:
+                task_cells = with_knob(cells[cells["task"] == task], knob)  # empty: the runs' own means
+                figures.append((f"{task}: test accuracy against {knob} (points: seeds; line: mean)",
+                                plots.knob_figure(frame, task_cells, task, knob,
+                                                  out / f"accuracy_vs_{knob}_{task}.png", order)))
         figures.append(("test accuracy against core parameters (several budgets)",
                         plots.accuracy_vs(selected, "params_core", out / "accuracy_vs_params.png", order)))
-        figures.append(("test accuracy against training wall time (grey: the cost-quality frontier)",
-                        plots.accuracy_vs(selected, "wall_s", out / "accuracy_vs_wall_time.png", order)))
+        if "imdb" in set(selected["task"]):
+            figures.append(("At what cost: IMDB test accuracy against training wall time per model (small "
+                            "points: seeds; large: mean)", plots.cost(selected, out / "cost_imdb.png", order)))
+        figures.append(("test accuracy against training wall time, the other tasks (grey: the cost-quality "
+                        "frontier)", plots.accuracy_vs(selected, "wall_s", out / "accuracy_vs_wall_time.png",
+                                                      order, exclude=("imdb",))))
         curves = result.curves
         for task in sorted(curves["task"].unique()) if not curves.empty else []:
             frame = sort_cells(curves[curves["task"] == task], order)
             frame = frame.assign(variant=short_variant(frame))
-            figures.append((f"{task}: validation accuracy against step (band: 95% CI over seeds)",
-                            plots.training_curves(frame, out / f"curves_{task}.png", order)))
+            levels = selected[selected["task"] == task]
+            levels = levels.assign(variant=short_variant(levels))
+            figures.append((f"{task}: validation accuracy against step (one line per seed)",
+                            plots.training_curves(frame, out / f"curves_{task}.png", order, levels=levels)))
     elif group == "speed" and not result.speed_ok.empty:
         figures.append(("training throughput against length (log-log)",
                         plots.throughput(result.speed_ok, out / "throughput_vs_length.png", order)))

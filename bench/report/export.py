@@ -10,6 +10,7 @@ import pandas as pd
 
 from bench.analysis.analyze import Analysis
 from bench.analysis.tables import accuracy_matrix
+from bench.report.files import write_text
 from bench.report.markdown import task_table
 
 LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
@@ -20,9 +21,7 @@ LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", 
 def write_summary_csv(result: Analysis, path: Path) -> Path:
     """One row per cell (task, variant, model, budget) with its lr, grid, n, mean ± CI,
     converged seeds and baselines: the table a spreadsheet or a paper script reads."""
-    path = Path(path)
-    result.summary.to_csv(path, index=False)
-    return path
+    return write_text(Path(path), result.summary.to_csv(index=False))
 
 
 def escape(value) -> str:
@@ -65,6 +64,4 @@ def write_latex(result: Analysis, path: Path) -> Path:
         table = result.throughput.copy()
         table.columns = [c if isinstance(c, str) else f"T={c:g}" for c in table.columns]
         blocks.append(latex_table(table, "Training tokens/s against sequence length.", "tab:speed"))
-    path = Path(path)
-    path.write_text("\n".join(b for b in blocks if b))
-    return path
+    return write_text(Path(path), "\n".join(b for b in blocks if b))

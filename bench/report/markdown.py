@@ -44,26 +44,55 @@ def markdown(frame: pd.DataFrame | None, floatfmt: str = ".3f", numbers=None) ->
     return "\n".join([header, rule, *body]) + "\n"
 
 
-def score_text(mean: float, half: float, n: int) -> str:
+def score_text(mean: float, half: float, n: int, low: float = math.nan, high: float = math.nan) -> str:
+    """'0.412 [0.103, 0.893]' with the cell's interval (within [0, 1]) when it has one,
+    '0.412 ± 0.476' from a half-width, '0.412 (n=1, no CI)' for one seed."""
     if n == 0:
         return "–"
-    if n == 1 or math.isnan(half):
-        return f"{mean:.3f} (n=1, no CI)"
+    if n == 1 or (math.isnan(half) and (math.isnan(low) or math.isnan(high))):
+        return f"{mean:.3f} (n=1, no CI)" if n == 1 else f"{mean:.3f} (no CI)"
+    if not (math.isnan(low) or math.isnan(high)):
+        return f"{mean:.3f} [{low:.3f}, {high:.3f}]"
     return f"{mean:.3f} ± {half:.3f}"
 
 
+def _floats(rows: pd.DataFrame, column: str) -> list[float]:
+    values = pd.to_numeric(rows[column], errors="coerce") if column in rows else pd.Series(math.nan, rows.index)
+    return [float(v) for v in values]
+
+
+def solve_text(solved, n, low, high) -> str:
+    """'2/3 [0.09, 0.99]': seeds that solved, of all, with the exact interval of the rate."""
+    if solved != solved or n != n or int(n) == 0:
+        return "–"
+    interval = f" [{low:.2f}, {high:.2f}]" if low == low and high == high else ""
+    return f"{int(solved)}/{int(n)}{interval}"
+
+
 def task_table(summary: pd.DataFrame, task: str) -> pd.DataFrame:
-    """One task's cells: variant, model, lr (flagged at the grid's edge), score ± CI, seeds,
-    converged seeds, the trivial baseline beside the score (and '≤ baseline' when at or below)."""
+    """One task's cells: variant, model, init (when the results carry it), lr (flagged at the
+    grid's edge), score with its interval, solve rate (when computed), seeds, converged seeds,
+    the trivial baseline beside the score (and '≤ baseline' when at or below)."""
     rows = summary[summary["task"] == task]
     lr = [f"{v:g}" + (" (edge)" if edge else "") + (f" of {int(k)}" if k == k else "")
           for v, edge, k in zip(rows["lr"], rows.get("lr_edge", [False] * len(rows)),
                                 rows.get("lr_grid", [float("nan")] * len(rows)), strict=True)]
-    score = [score_text(m, h, n) for m, h, n in zip(rows["test_accuracy"], rows["ci95"], rows["n"], strict=True)]
+    interval = "ci_low" in rows and "ci_high" in rows
+    score = [score_text(m, h, n, lo, hi) for m, h, n, lo, hi in
+             zip(_floats(rows, "test_accuracy"), _floats(rows, "ci95"), rows["n"], _floats(rows, "ci_low"),
+                 _floats(rows, "ci_high"), strict=True)]
     if "at_baseline" in rows:
         score = [s + (" ≤ baseline" if b is True else "") for s, b in zip(score, rows["at_baseline"], strict=True)]
-    table = pd.DataFrame({"variant": short_variant(rows), "model": rows["model"], "budget": rows["budget_params"],
-                          "lr (of grid)": lr, "test accuracy (95% CI)": score})
+    table = pd.DataFrame({"variant": short_variant(rows), "model": rows["model"].values}, index=rows.index)
+    if "init" in rows:
+        table["init"] = rows["init"].fillna("standard").values
+    table["budget"] = rows["budget_params"].values
+    table["lr (of grid)"] = lr
+    table["test accuracy [95% CI]" if interval else "test accuracy (95% CI)"] = score
+    if "solve_rate" in rows and rows["solve_rate"].notna().any():
+        table["solved [95% exact]"] = [solve_text(k, n, lo, hi) for k, n, lo, hi in
+                                       zip(_floats(rows, "n_solved"), rows["n"], _floats(rows, "solve_lo"),
+                                           _floats(rows, "solve_hi"), strict=True)]
     for column in ("trivial_baseline", "bigram_baseline", "left_only_ceiling"):
         if column in rows and rows[column].notna().any():
             table[column.replace("_", " ")] = rows[column].values
@@ -76,4 +105,4 @@ def task_table(summary: pd.DataFrame, task: str) -> pd.DataFrame:
     for column in ("params_core", "params_total", "width"):
         if column in rows:
             table[column] = rows[column].values
-    return table
+    return table.reset_index(drop=True)

@@ -1,141 +1,272 @@
-"""Report figures (seaborn). Each function takes a tidy frame and a path, draws one figure,
-saves it as PNG (150 dpi) and also as SVG and PDF beside it, and returns the PNG's path
-(None when there is nothing to draw).
+"""Report figures about accuracy (matplotlib, bench/report/figure.py's style). Each function
+takes tidy frames and a path, draws one figure, saves it as PNG, SVG and PDF and returns the
+PNG's path (None when there is nothing to draw).
 
-Every model keeps one colour, one marker and one line style in every figure (`model_style`),
-so the two Transformers never hide under each other. Bands are the 95% Student-t interval
-over seeds (`ci_band`), the same interval the tables show; one seed has no band.
+Colour and marker name the model, the line style its init (standard solid, chrono/orthogonal
+dashed). Every seed is a point; the mean is the line; intervals come from the cell summary
+(`ci_low`/`ci_high`, else mean ± `ci95`) and are drawn within [0, 1]. Groups are dodged a
+little sideways so lines that coincide (two models at 1.0) both stay visible. Each panel draws
+its task's baseline or ceiling. The speed and gradient-flow figures: bench/report/plots_probes.py.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Sequence
 
-os.environ.setdefault("MPLCONFIGDIR", str(Path(__file__).resolve().parents[2] / ".cache" / "mpl"))
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-import matplotlib  # noqa: E402
-import matplotlib.ticker  # noqa: E402
+from bench.analysis.stats import mean_ci
+from bench.report.figure import (
+    accuracy_axis,
+    clip01,
+    data_ticks,
+    dodge,
+    finite,
+    group_label,
+    groups,
+    headers,
+    init_line,
+    legend_right,
+    log_plain,
+    model_handle,
+    model_style,
+    references,
+    save,
+    spans_wide,
+    with_init,
+)
+from bench.report.plots_probes import gradflow, speedup, throughput
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-
-from bench.analysis.labels import sort_models  # noqa: E402
-from bench.analysis.stats import mean_ci  # noqa: E402
-
-DPI = 150
-FORMATS = ("png", "svg", "pdf")
-MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p")
-DASHES = ("", (4, 1.5), (1, 1), (3, 1, 1, 1), (6, 2), (2, 2), (5, 1, 1, 1, 1, 1))
-sns.set_theme(style="whitegrid", context="notebook")
-
-
-def model_style(models, order: Sequence[str] = ()) -> dict:
-    """Hue order, palette, markers and dashes for the models present, fixed by their position
-    in `order` (the registry's order) so a model looks the same in every figure."""
-    present = sort_models(models, order)
-    ranks = {m: i for i, m in enumerate(sort_models(list(order) + present, order))}
-    colors = sns.color_palette("tab10", 10) + sns.color_palette("Dark2", 8)
-    return {"hue_order": present,
-            "palette": {m: colors[ranks[m] % len(colors)] for m in present},
-            "markers": {m: MARKERS[ranks[m] % len(MARKERS)] for m in present},
-            "dashes": {m: DASHES[ranks[m] % len(DASHES)] for m in present}}
+__all__ = ["accuracy_vs", "cost", "gradflow", "headline", "knob_figure", "speedup", "throughput",
+           "training_curves"]
+KEYS = ["task", "variant", "model", "init"]
 
 
-def ci_band(values) -> tuple[float, float]:
-    """seaborn errorbar callable: the 95% Student-t interval (NaN, i.e. no band, for n=1)."""
-    stat = mean_ci(values)
-    return (stat.mean - stat.half, stat.mean + stat.half)
+def _ok(frame: pd.DataFrame, column: str = "test_accuracy") -> pd.DataFrame:
+    if frame is None or frame.empty or column not in frame:
+        return pd.DataFrame()
+    rows = frame[frame["status"] == "ok"] if "status" in frame else frame
+    return with_init(rows.dropna(subset=[column]))
 
 
-def _save(figure, path: Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # no creation dates and a fixed SVG id salt: the same results give byte-identical files
-    metadata = {"pdf": {"CreationDate": None}, "svg": {"Date": None}, "png": {}}
-    with plt.rc_context({"svg.hashsalt": "bench"}):
-        for fmt in FORMATS:
-            figure.savefig(path.with_suffix(f".{fmt}"), dpi=DPI, bbox_inches="tight",
-                           metadata=metadata.get(fmt, {}))
-    plt.close(figure)
-    return path.with_suffix(".png")
+def _interval(cell) -> tuple[float, float] | None:
+    """A cell's 95% interval of mean accuracy within [0, 1] (None for one seed)."""
+    low, high = getattr(cell, "ci_low", None), getattr(cell, "ci_high", None)
+    if finite(low) and finite(high):
+        return clip01(float(low), float(high))
+    half = getattr(cell, "ci95", None)
+    if finite(half):
+        return clip01(cell.test_accuracy - half, cell.test_accuracy + half)
+    return None
 
 
-def _log_if_wide(ax, series: pd.Series, base: int = 2) -> None:
-    """Log x axis when the values span 8x or more (no minor labels: they collide)."""
-    positive = series[series > 0]
-    if len(positive) and positive.max() / positive.min() >= 8:
-        ax.set_xscale("log", base=base)
-        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+def _cells(runs: pd.DataFrame, cells: pd.DataFrame | None, knob: str) -> pd.DataFrame:
+    """One row per (rest, model, init, knob value): the summary's rows when given, else the
+    runs' mean and Student-t interval."""
+    if cells is not None and not cells.empty and knob in cells:
+        return with_init(cells)
+    rows = []
+    for key, group in runs.groupby(["rest", "model", "init", knob], sort=False):
+        stat = mean_ci(group["test_accuracy"])
+        rows.append(dict(zip(["rest", "model", "init", knob], key, strict=True),
+                         test_accuracy=stat.mean, ci95=stat.half, n=stat.n))
+    return pd.DataFrame(rows)
 
 
-def _lines(data: pd.DataFrame, x: str, y: str, order: Sequence[str], **kwargs):
-    """sns.relplot kind=line with every model's colour, marker and dashes."""
-    style = model_style(data["model"], order)
-    return sns.relplot(data=data, x=x, y=y, hue="model", style="model", kind="line",
-                       hue_order=style["hue_order"], style_order=style["hue_order"],
-                       palette=style["palette"], markers=style["markers"], dashes=style["dashes"],
-                       markersize=6, **kwargs)
+def _seed_offsets(seeds: pd.Series) -> dict:
+    """Each seed its own small sideways slot inside its group's dodge (ranks -0.5..0.5)."""
+    ordered = sorted(set(seeds))
+    if len(ordered) < 2:
+        return {s: 0.0 for s in ordered}
+    return {s: i / (len(ordered) - 1) - 0.5 for i, s in enumerate(ordered)}
 
 
-def _baseline(ax, data: pd.DataFrame) -> None:
-    """The trivial baseline as a dashed grey line, labelled on the axes."""
-    if "trivial_baseline" in data and data["trivial_baseline"].notna().any():
-        level = float(data["trivial_baseline"].mean())
-        ax.axhline(level, color="grey", ls="--", lw=1.2, zorder=0)
-        ax.annotate("trivial baseline", (0.01, level), xycoords=("axes fraction", "data"),
-                    xytext=(0, 3), textcoords="offset points", fontsize=8, color="grey")
-
-
-def _panels(grid, col: str | None):
-    """(panel value, axes) pairs of a FacetGrid; (None, the axes) without panels."""
-    return list(grid.axes_dict.items()) if col else [(None, ax) for ax in grid.axes.flat]
-
-
-def headline(frame: pd.DataFrame, path: Path, order: Sequence[str] = ()) -> Path | None:
-    """The headline: test accuracy against dependency distance on recall, one line per model,
-    95% CI bands over seeds, the trivial baseline dashed; one panel per recall sweep.
-    `frame`: the selected recall runs with a numeric `distance` and `rest` (labels.with_knob)."""
-    data = frame[frame["status"] == "ok"].dropna(subset=["test_accuracy"]) if not frame.empty else frame
-    if data.empty or data["distance"].nunique() < 2:
+def knob_figure(runs: pd.DataFrame, cells: pd.DataFrame | None, task: str, knob: str, path: Path,
+                order: Sequence[str] = (), title: str | None = None) -> Path | None:
+    """Test accuracy against the task's knob: every seed a point, the mean a line with its 95%
+    interval, one row of panels per set of other knobs (`rest`); beside it the solve rate with
+    its exact interval when the summary carries one. `runs`: the selected runs with a numeric
+    `knob` column and `rest` (labels.with_knob); `cells`: the summary rows, same columns."""
+    runs = _ok(runs)
+    if runs.empty or runs[knob].nunique() < 2:
         return None
-    col = "rest" if data["rest"].nunique() > 1 else None
-    grid = _lines(data, "distance", "test_accuracy", order, col=col, col_wrap=2 if col else None,
-                  errorbar=ci_band, height=4.0, aspect=1.4, facet_kws={"sharex": False})
-    for name, ax in _panels(grid, col):
-        _log_if_wide(ax, data["distance"])
-        _baseline(ax, data if name is None else data[data[col] == name])  # each panel's own baseline
-        ax.set_ylim(-0.02, 1.02)
-    grid.set_axis_labels("dependency distance (tokens between the fact and the question)", "test accuracy")
-    if col:
-        grid.set_titles("{col_name}", size=9)
-    grid.figure.suptitle("When do RNNs lose? Recall accuracy against distance "
-                         "(band: 95% CI over seeds; dashed: trivial baseline)", y=1.03, fontsize=11)
-    return _save(grid.figure, path)
+    cells = _cells(runs, cells, knob)
+    solve = "solve_rate" in cells and cells["solve_rate"].notna().any()
+    rests = list(dict.fromkeys(runs["rest"]))
+    ncols = 2 if solve else 1
+    figure, axes = plt.subplots(len(rests), ncols, figsize=(6.6 * ncols, 4.0 * len(rests)), squeeze=False)
+    style = model_style(runs["model"], order)
+    pairs = groups(runs, order)
+    inits = {i for _, i in pairs}
+    log = spans_wide(runs[knob])
+    span = float(runs[knob].max() - runs[knob].min()) or 1.0
+    entries, levels, any_interval = {}, [], False
+    for row, rest in enumerate(rests):
+        here, cell_rows = runs[runs["rest"] == rest], cells[cells["rest"] == rest] if "rest" in cells else cells
+        ax, means, rates = axes[row][0], [], []
+        for index, (model, init) in enumerate(pairs):
+            color, marker = style["palette"][model], style["markers"][model]
+            seeds = here[(here["model"] == model) & (here["init"] == init)]
+            mine = cell_rows[(cell_rows["model"] == model) & (cell_rows["init"] == init)].sort_values(knob)
+            if seeds.empty or mine.empty:
+                continue
+            slots = _seed_offsets(seeds["seed"]) if "seed" in seeds else {}
+            for seed, group in (seeds.groupby("seed") if "seed" in seeds else [(0, seeds)]):
+                x = dodge(group[knob], index + 0.35 * slots.get(seed, 0.0), len(pairs), log, span)
+                ax.scatter(x, group["test_accuracy"], s=24, color=color, alpha=0.55, lw=0, zorder=2)
+            x = dodge(mine[knob], index, len(pairs), log, span)
+            line = {"color": color, "marker": marker, "init": init, "x": x, "knob": list(mine[knob])}
+            means.append({**line, "y": list(mine["test_accuracy"])})
+            for xi, cell in zip(x, mine.itertuples(), strict=True):
+                interval = _interval(cell)
+                if interval is not None and interval[1] > interval[0]:
+                    any_interval = True
+                    ax.vlines(xi, *interval, color=color, lw=1.1, alpha=0.8, zorder=2.5)
+            entries[group_label(model, init, inits)] = _handle(color, marker, init)
+            if solve:
+                rates.append({**line, "y": list(mine["solve_rate"])})
+                _solve_bars(axes[row][1], mine, x, color)
+        mean_lines(ax, means)
+        if solve:
+            mean_lines(axes[row][1], rates)
+        levels += references(ax, task, here, panel=rest)
+        for col in range(ncols):
+            data_ticks(axes[row][col], runs[knob], log)
+            accuracy_axis(axes[row][col])
+            axes[row][col].set_xlabel(_knob_words(knob))
+        ax.set_ylabel("test accuracy")
+        ax.set_title(rest or task, fontsize=9) if len(rests) > 1 else None
+        if solve:
+            axes[row][1].set_ylabel("solve rate (share of seeds at the bar)")
+            if row == 0:
+                axes[row][1].set_title("solve rate, exact 95% interval", fontsize=9)
+    one = int(pd.to_numeric(cells.get("n", pd.Series([1])), errors="coerce").max()) <= 1
+    drawn = ("one seed per cell (preliminary): each marker is its run" if one else
+             "points: seeds; line: mean" + ("; bars: 95% interval, within [0, 1]" if any_interval else ""))
+    figure.suptitle(headers(title or f"{task}: test accuracy against {knob}", drawn), fontsize=11)
+    legend_right(figure, [(h, label) for label, h in entries.items()], levels)
+    figure.tight_layout()
+    return save(figure, path)
 
 
-def accuracy_vs_knob(frame: pd.DataFrame, task: str, knob: str, path: Path,
-                     order: Sequence[str] = ()) -> Path | None:
-    """Test accuracy against the task's knob, one line per model, one panel per other-knob set."""
-    data = frame[frame["status"] == "ok"].dropna(subset=["test_accuracy"])
-    if data.empty:
+def _handle(color, marker: str, init: str):
+    """A legend entry: the model's colour and marker, the init's line style; a long-memory
+    init's marker hollow."""
+    handle = model_handle(color, marker, init_line(init))
+    if init != "standard":
+        handle.set_markerfacecolor("white")
+    return handle
+
+
+def mean_lines(ax, lines: list[dict]) -> None:
+    """Draw each group's mean line. A segment two or more groups share (same knob values, same
+    means) is drawn in alternating dashes, one colour after the other, so none hides another;
+    the rest in the group's init style. Markers (hollow for a long-memory init) on top."""
+    shared: dict[tuple, list[int]] = {}
+    for k, line in enumerate(lines):
+        for j in range(len(line["y"]) - 1):
+            key = (line["knob"][j], line["knob"][j + 1], round(line["y"][j], 3), round(line["y"][j + 1], 3))
+            shared.setdefault(key, []).append(k)
+    dash = 5.0
+    for k, line in enumerate(lines):
+        for j in range(len(line["y"]) - 1):
+            key = (line["knob"][j], line["knob"][j + 1], round(line["y"][j], 3), round(line["y"][j + 1], 3))
+            owners = shared[key]
+            style = (init_line(line["init"]) if len(owners) == 1 else
+                     (owners.index(k) * dash, (dash, (len(owners) - 1) * dash)))
+            ax.plot(line["x"][j:j + 2], line["y"][j:j + 2], color=line["color"], ls=style, lw=2.2, zorder=3,
+                    solid_capstyle="butt", dash_capstyle="butt")
+        hollow = line["init"] != "standard"
+        ax.plot(line["x"], line["y"], ls="none", marker=line["marker"], markersize=6.5, color=line["color"],
+                markerfacecolor="white" if hollow else line["color"], markeredgecolor=line["color"] if hollow
+                else "white", markeredgewidth=1.3 if hollow else 0.8, zorder=4)
+
+
+def _solve_bars(ax, cells: pd.DataFrame, x: list[float], color) -> None:
+    """The solve rate's exact interval (within [0, 1]) at each knob value."""
+    if {"solve_lo", "solve_hi"} <= set(cells.columns):
+        for xi, low, high in zip(x, cells["solve_lo"], cells["solve_hi"], strict=True):
+            if finite(low) and finite(high):
+                ax.vlines(xi, *clip01(float(low), float(high)), color=color, lw=1.1, alpha=0.8, zorder=2.5)
+
+
+def stripe(index: int, count: int, thin: float = 1.3, thick: float = 4.2) -> float:
+    """Line width of group `index`: the first drawn thickest, each later one thinner and on top,
+    so lines that coincide show as nested stripes instead of hiding each other."""
+    return thick - (thick - thin) * (index / (count - 1) if count > 1 else 1.0)
+
+
+def plain_x(ax, values: pd.Series) -> None:
+    """A continuous x axis (seconds, parameters) in plain numbers, log scale when it spans 8x."""
+    if spans_wide(values):
+        ax.set_xscale("log")
+        log_plain(ax.xaxis)
+    else:
+        ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}"))
+
+
+def _knob_words(knob: str) -> str:
+    return {"distance": "dependency distance (tokens between the fact and the question)",
+            "lag": "lag (tokens between the symbols and their recall)"}.get(knob, knob)
+
+
+def headline(runs: pd.DataFrame, path: Path, order: Sequence[str] = (),
+             cells: pd.DataFrame | None = None) -> Path | None:
+    """The headline: how far each model remembers on recall (test accuracy, and the solve rate
+    when the summary has it, against the dependency distance). `runs` and `cells`: the recall
+    runs and summary rows with a numeric `distance` and `rest` (labels.with_knob)."""
+    return knob_figure(runs, cells, "recall", "distance", path, order,
+                       title="How far does each model remember? Recall against dependency distance")
+
+
+def accuracy_vs(selected: pd.DataFrame, x: str, path: Path, order: Sequence[str] = (),
+                exclude: Sequence[str] = ()) -> Path | None:
+    """Test accuracy of every ok run against `x` (params_core or wall_s), one panel per task
+    (but those in `exclude`), each panel with its baseline and, for wall_s, its cost-quality
+    frontier. Against params_core only when the runs span several budgets."""
+    data = _ok(selected)
+    if data.empty or x not in data:
         return None
-    col = "rest" if data["rest"].nunique() > 1 else None
-    grid = _lines(data, knob, "test_accuracy", order, col=col, col_wrap=3 if col else None,
-                  errorbar=ci_band, height=3.6, aspect=1.3, facet_kws={"sharex": False})
-    for name, ax in _panels(grid, col):
-        _log_if_wide(ax, data[knob])
-        _baseline(ax, data if name is None else data[data[col] == name])
-        ax.set_ylim(-0.02, 1.02)
-    grid.set_axis_labels(knob, "test accuracy")
-    if col:
-        grid.set_titles("{col_name}", size=9)
-    grid.figure.suptitle(f"{task}: accuracy against {knob} (dashed: trivial baseline)", y=1.02)
-    return _save(grid.figure, path)
+    data = data.dropna(subset=[x])
+    data = data[~data["task"].isin(exclude)]
+    if data.empty or (x == "params_core" and data["budget_params"].nunique() < 2):
+        return None
+    tasks = sorted(data["task"].unique())
+    ncols = min(3, len(tasks))
+    nrows = -(-len(tasks) // ncols)
+    figure, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 3.6 * nrows), squeeze=False)
+    style, entries, levels = model_style(data["model"], order), [], []
+    inits = set(data["init"])
+    for ax, task in zip(axes.flat, tasks, strict=False):
+        here = data[data["task"] == task]
+        for model, init in groups(here, order):
+            rows = here[(here["model"] == model) & (here["init"] == init)]
+            color, marker = style["palette"][model], style["markers"][model]
+            hollow = init != "standard"
+            ax.scatter(rows[x], rows["test_accuracy"], s=34, marker=marker, zorder=3, alpha=0.85,
+                       facecolors="none" if hollow else color, edgecolors=color, linewidths=1.2)
+            entries.append((model_handle(color, marker, "none"), group_label(model, init, inits)))
+        if x == "wall_s":
+            front = _frontier(here, x)
+            frontier = ax.step(front[x], front["test_accuracy"], where="post", color="0.55", lw=1, zorder=1)[0]
+        levels += references(ax, task, here)
+        plain_x(ax, here[x])
+        accuracy_axis(ax)
+        ax.set_title(task, fontsize=10)
+        ax.set_xlabel({"params_core": "core parameters", "wall_s": "training wall time per run (s)"}.get(x, x))
+        ax.set_ylabel("test accuracy")
+    for ax in list(axes.flat)[len(tasks):]:
+        ax.set_visible(False)
+    if x == "wall_s":
+        entries.append((frontier, "cost-quality frontier"))
+    what = "cost-quality frontier grey" if x == "wall_s" else ""
+    figure.suptitle(headers(f"Test accuracy against {'training wall time' if x == 'wall_s' else 'core parameters'}",
+                            "points: runs" + (f"; {what}" if what else "")), fontsize=11)
+    legend_right(figure, entries, levels)
+    figure.tight_layout()
+    return save(figure, path)
 
 
 def _frontier(points: pd.DataFrame, x: str) -> pd.DataFrame:
@@ -149,110 +280,97 @@ def _frontier(points: pd.DataFrame, x: str) -> pd.DataFrame:
     return ordered.loc[keep]
 
 
-def accuracy_vs(selected: pd.DataFrame, x: str, path: Path, order: Sequence[str] = ()) -> Path | None:
-    """Test accuracy of every ok run against `x` (params_core or wall_s), one panel per task;
-    for wall_s the frontier of each panel is drawn in grey. Against params_core only when the
-    runs span several budgets (one budget says nothing about size)."""
-    if x not in selected:
+def cost(selected: pd.DataFrame, path: Path, order: Sequence[str] = (), task: str = "imdb",
+         cells: pd.DataFrame | None = None) -> Path | None:
+    """At what cost: one task's test accuracy against training wall time per model (IMDB by
+    default): each seed a point, each model's mean a large marker with its 95% interval on both
+    axes (within [0, 1] on accuracy), the majority-class baseline dashed."""
+    data = _ok(selected)
+    if data.empty or "wall_s" not in data:
         return None
-    data = selected[selected["status"] == "ok"].dropna(subset=["test_accuracy", x])
-    if data.empty or (x == "params_core" and data["budget_params"].nunique() < 2):
-        return None
-    tasks = sorted(data["task"].unique())
-    style = model_style(data["model"], order)
-    grid = sns.relplot(data=data, x=x, y="test_accuracy", hue="model", style="model", col="task",
-                       hue_order=style["hue_order"], style_order=style["hue_order"], palette=style["palette"],
-                       markers=style["markers"], col_order=tasks, col_wrap=min(3, len(tasks)),
-                       kind="scatter", s=60, height=3.4, aspect=1.2, facet_kws={"sharex": False})
-    for ax, task in zip(grid.axes.flat, tasks, strict=False):
-        _log_if_wide(ax, data.loc[data["task"] == task, x], base=10)
-        if x == "wall_s":
-            front = _frontier(data[data["task"] == task], x)
-            ax.step(front[x], front["test_accuracy"], where="post", color="grey", lw=1, zorder=0)
-    label = {"params_core": "core parameters", "wall_s": "training wall time (s)"}.get(x, x)
-    grid.set_axis_labels(label, "test accuracy")
-    return _save(grid.figure, path)
-
-
-def training_curves(curves: pd.DataFrame, path: Path, order: Sequence[str] = ()) -> Path | None:
-    """Validation accuracy against step, one line per model (markers at every evaluation),
-    one panel per variant."""
-    data = curves.dropna(subset=["val_accuracy"])
+    data = data[data["task"] == task].dropna(subset=["wall_s"])
     if data.empty:
         return None
-    variants = list(dict.fromkeys(data["variant"]))  # the caller's order
-    grid = _lines(data, "step", "val_accuracy", order, col="variant", col_order=variants,
-                  col_wrap=min(3, len(variants)), errorbar=ci_band, height=3.2, aspect=1.3)
-    for ax in grid.axes.flat:
-        ax.set_ylim(-0.02, 1.02)  # a wide two-seed interval would otherwise stretch the axis
-    grid.set_axis_labels("step", "val accuracy")
-    grid.set_titles("{col_name}", size=9)
-    grid.figure.suptitle(f"{data['task'].iloc[0]}: training curves (markers: evaluations)", y=1.02)
-    return _save(grid.figure, path)
-
-
-def _speed_lines(rows: pd.DataFrame, y: str, path: Path, ylabel: str, order: Sequence[str],
-                 unit_line: bool = False) -> Path | None:
-    if rows is None or rows.empty:
-        return None
-    rows = rows.copy()
-    rows["setting"] = rows["setting"].str.replace(", batch", "\nbatch", regex=False)
-    grid = _lines(rows, "length", y, order, col="setting", errorbar=None, height=3.8, aspect=1.25,
-                  col_wrap=min(2, rows["setting"].nunique()), units="line", estimator=None)
-    for ax in grid.axes.flat:
-        ax.set_xscale("log", base=2)
-        ax.set_yscale("log")
-        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
-        if unit_line:
-            ax.axhline(1.0, color="grey", ls="--", lw=1)
-    grid.set_axis_labels("sequence length (log)", ylabel)
-    grid.set_titles("{col_name}", size=8)
-    return _save(grid.figure, path)
-
-
-def throughput(rows: pd.DataFrame, path: Path, order: Sequence[str] = ()) -> Path | None:
-    """Training tokens/s against length, log-log, one line per model/implementation, one panel
-    per setting. `rows`: bench.analysis.speed.ok_rows(speed)."""
-    return _speed_lines(rows, "value", path, "training tokens / s (log)", order)
-
-
-def speedup(ratios: pd.DataFrame, path: Path, order: Sequence[str] = ()) -> Path | None:
-    """Training throughput of each model over the LSTM's at the same setting and length."""
-    return _speed_lines(ratios, "speedup", path, "speed-up over LSTM (log; dashed: equal)", order,
-                        unit_line=True)
-
-
-def gradflow(rows: pd.DataFrame, path: Path, order: Sequence[str] = ()) -> Path | None:
-    """Left: gradient norm against distance from the loss (log y), per model and phase.
-    Right: per-step gradient norm with and without clipping, per optimizer."""
-    position = rows[rows["kind"] == "position"] if "kind" in rows else rows.iloc[0:0]
-    clip = rows[rows["kind"] == "clip"] if "kind" in rows else rows.iloc[0:0]
-    if position.empty and clip.empty:
-        return None
-    quantities = sorted(position["quantity"].unique()) if not position.empty else []
-    n = len(quantities) + (0 if clip.empty else 1)
-    figure, axes = plt.subplots(1, n, figsize=(5.4 * n, 4.2), squeeze=False)
-    for ax, quantity in zip(axes[0], quantities, strict=False):
-        data = position[(position["quantity"] == quantity) & (position["grad_norm"] > 0)]
-        style = model_style(data["model"], order)
-        sns.lineplot(data=data, x="distance", y="grad_norm", hue="model", style="phase", ax=ax,
-                     hue_order=style["hue_order"], palette=style["palette"], errorbar=None,
-                     markers=True, markevery=4, markersize=5)
-        ax.set_yscale("log")
-        what = "hidden state" if quantity == "hidden" else "encoder input (embedding)"
-        ax.set_title(f"|dL/d {what}| against distance from the loss", fontsize=9)
-        ax.set_xlabel("distance from the loss (positions)")
-        ax.set_ylabel("gradient norm (mean over examples)")
-    if not clip.empty:
-        ax = axes[0][-1]
-        data = clip.copy()
-        data["clipping"] = np.where(data["clip_norm"].fillna(0) > 0, "clip " + data["clip_norm"].astype(str),
-                                    "no clip")
-        finite = data[np.isfinite(data["grad_norm"].astype(float)) & (data["grad_norm"] > 0)]
-        sns.lineplot(data=finite, x="step", y="grad_norm", hue="optimizer", style="clipping", ax=ax,
-                     errorbar=None, lw=1, markers=True, markevery=10, markersize=4)
-        ax.set_yscale("log")
-        ax.set_title("total gradient norm per step (rnn, high lr)", fontsize=9)
-        ax.set_ylabel("gradient norm before clipping")
+    figure, ax = plt.subplots(figsize=(7.2, 4.4))
+    style, entries, any_interval = model_style(data["model"], order), [], False
+    inits = set(data["init"])
+    for model, init in groups(data, order):
+        rows = data[(data["model"] == model) & (data["init"] == init)]
+        color, marker = style["palette"][model], style["markers"][model]
+        ax.scatter(rows["wall_s"], rows["test_accuracy"], s=18, color=color, alpha=0.45, lw=0, zorder=2)
+        acc, wall = mean_ci(rows["test_accuracy"]), mean_ci(rows["wall_s"])
+        xerr = [[min(wall.half, 0.9 * wall.mean)], [wall.half]] if finite(wall.half) else None
+        low, high = clip01(acc.mean - acc.half, acc.mean + acc.half) if finite(acc.half) else (acc.mean, acc.mean)
+        any_interval |= finite(acc.half)
+        ax.errorbar([wall.mean], [acc.mean], xerr=xerr, yerr=[[acc.mean - low], [high - acc.mean]],
+                    color=color, marker=marker, markersize=9, markeredgecolor="white", ls="none", lw=1.2,
+                    capsize=3, zorder=3, mfc="none" if init != "standard" else color)
+        entries.append((model_handle(color, marker, "none"), group_label(model, init, inits)))
+    levels = references(ax, task, data)
+    plain_x(ax, data["wall_s"])
+    low = min(float(data["test_accuracy"].min()), *(level for level in _levels(task, data)))
+    ax.set_ylim(max(0.0, low - 0.05), min(1.0, float(data["test_accuracy"].max()) + 0.05) + 0.005)
+    ax.set_xlabel("training wall time per run (s)")
+    ax.set_ylabel("test accuracy")
+    one = int(data.groupby(["model", "init"]).size().max()) <= 1
+    drawn = ("one seed per model (preliminary): each marker is its run" if one else
+             "small points: seeds; large: mean" + (" ± 95% interval" if any_interval else ""))
+    ax.set_title(headers(f"At what cost? {task}: test accuracy against training wall time", drawn), fontsize=10)
+    legend_right(figure, entries, levels)
     figure.tight_layout()
-    return _save(figure, path)
+    return save(figure, path)
+
+
+def _levels(task: str, data: pd.DataFrame) -> list[float]:
+    values = pd.to_numeric(data.get("trivial_baseline", pd.Series(dtype=float)), errors="coerce").dropna()
+    return [float(values.mean())] if len(values) else []
+
+
+def training_curves(curves: pd.DataFrame, path: Path, order: Sequence[str] = (),
+                    levels: pd.DataFrame | None = None) -> Path | None:
+    """Validation accuracy against step, one thin line per seed (markers at its evaluations),
+    one panel per variant, each panel with its task's baseline or ceiling (from `levels`: the
+    selected runs of the task, with the baseline columns). Groups are dodged sideways a little
+    so models that run at the same accuracy stay visible."""
+    data = curves.dropna(subset=["val_accuracy"]) if not curves.empty else curves
+    if data.empty:
+        return None
+    data = with_init(data)
+    if levels is not None and not levels.empty and "init" not in curves and "run_id" in levels and "init" in levels:
+        data = data.drop(columns="init").merge(levels[["run_id", "init"]], on="run_id", how="left")
+        data = with_init(data)
+    task = str(data["task"].iloc[0])
+    variants = list(dict.fromkeys(data["variant"]))  # the caller's order
+    ncols = min(3, len(variants))
+    nrows = -(-len(variants) // ncols)
+    figure, axes = plt.subplots(nrows, ncols, figsize=(5.0 * ncols, 3.5 * nrows), squeeze=False, sharey=True)
+    style, pairs = model_style(data["model"], order), groups(data, order)
+    inits, entries, marks = {i for _, i in pairs}, [], []
+    span = float(data["step"].max() - data["step"].min()) or 1.0
+    for ax, variant in zip(axes.flat, variants, strict=False):
+        here = data[data["variant"] == variant]
+        for index, (model, init) in enumerate(pairs):
+            rows = here[(here["model"] == model) & (here["init"] == init)]
+            color, marker = style["palette"][model], style["markers"][model]
+            for _, run in rows.groupby("run_id", sort=False) if "run_id" in rows else [(0, rows)]:
+                run = run.sort_values("step")
+                ax.plot(dodge(run["step"], index, len(pairs), False, span, share=0.012), run["val_accuracy"],
+                        color=color, ls=init_line(init), marker=marker, markersize=3.5, alpha=0.8,
+                        lw=stripe(index, len(pairs), thin=0.9, thick=1.9), zorder=2 + index / 100)
+            if not rows.empty:
+                entries.append((model_handle(color, marker, init_line(init)), group_label(model, init, inits)))
+        if levels is not None and not levels.empty:
+            mine = levels[levels["variant"] == variant] if "variant" in levels else levels
+            marks += references(ax, task, mine if not mine.empty else levels, panel=str(variant))
+        accuracy_axis(ax)
+        ax.set_title(str(variant), fontsize=9)
+        ax.set_xlabel("step")
+    for ax in list(axes.flat)[len(variants):]:
+        ax.set_visible(False)
+    for row in axes:
+        row[0].set_ylabel("validation accuracy")
+    figure.suptitle(headers(f"{task}: validation accuracy against step",
+                            "one line per seed, markers at its evaluations"), fontsize=11)
+    legend_right(figure, entries, marks)
+    figure.tight_layout()
+    return save(figure, path)

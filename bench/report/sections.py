@@ -4,6 +4,15 @@ from __future__ import annotations
 from bench.analysis.analyze import Analysis
 from bench.analysis.claims import GPU_ANCHORS
 from bench.analysis.labels import shared_text, short_variant
+from bench.analysis.outcome import (
+    AT_CAP,
+    DIVERGED,
+    LEARNED,
+    LEARNING_MARGIN,
+    SOLVED,
+    STALLED,
+    STOPPED_EARLY,
+)
 from bench.analysis.stats import MIN_EFFECT, MIN_SEEDS, NOT_RUN, Claim
 from bench.analysis.tables import DIVERGED_VAL, MIN_GRID, accuracy_matrix, lr_grid_table
 from bench.report.markdown import markdown, task_table
@@ -26,13 +35,19 @@ def overview(result: Analysis) -> list[str]:
 
 def how_to_read() -> list[str]:
     return ["## How to read this report", "",
-            "- A **cell** is (task, variant, model, parameter budget). Its score is the mean test "
-            "accuracy over seeds ± the 95% Student-t confidence half-width; `n=1, no CI` means one "
-            "seed, so no interval exists.",
+            "- A **cell** is (task, variant, model, init, parameter budget). Its score is the mean "
+            "test accuracy over seeds with its 95% interval (kept within [0, 1]); `n=1, no CI` means "
+            "one seed, so no interval exists.",
             f"- Each cell tries a grid of learning rates; the lr with the best mean **validation** "
             f"accuracy is chosen (diverged seeds count as {DIVERGED_VAL:g}); only its test score is "
             f"shown. A choice at the smallest or largest lr of the grid is flagged: the best lr may lie "
             f"outside it.",
+            f"- Each run ends in one of the words the terminal prints: `{SOLVED}` (test accuracy at "
+            f"or above the bar halfway between the trivial baseline and 1), `{STALLED}` (best "
+            f"validation within {LEARNING_MARGIN:g} of the trivial baseline: it never started "
+            f"learning), `{LEARNED}` or `{DIVERGED}`; and either `{STOPPED_EARLY}` or `{AT_CAP}`. A "
+            f"cell's solve rate, where shown, is the share of its seeds that solved, with an exact "
+            f"95% interval.",
             "- `diverged` counts runs whose loss went non-finite; they have no test score and are "
             "never dropped silently. `converged` counts seeds whose validation stopped improving "
             "(an early stop, or no new best in the last `patience` validations at the step cap; "
@@ -78,12 +93,18 @@ CLAIM_FIGURES = {1: ("headline.png", "curves_recall.png"), 8: ("headline.png", "
                  7: ("gradflow.png",)}
 
 
-def claims_section(claims: list[Claim], drawn: set[str] | frozenset[str] = frozenset()) -> list[str]:
-    """The verdict table (each row links to its claim), then per claim: rule, parts, links to
-    its figures among `drawn` (file names written next to the report) and its numbers."""
-    lines = ["## Claims", "", "| # | claim | verdict |", "|---|---|---|"]
+def verdict_table(claims: list[Claim]) -> list[str]:
+    """The verdicts at a glance, each row linking to its claim's section."""
+    lines = ["## Verdicts", "", "| # | claim | verdict |", "|---|---|---|"]
     lines += [f"| [{c.number}](#claim-{c.number}) | {c.statement} | **{c.verdict}** |" for c in claims]
-    lines.append("")
+    return lines + [""]
+
+
+def claims_section(claims: list[Claim], drawn: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """Per claim: rule, parts, links to its figures among `drawn` (file names written next to
+    the report) and its numbers (the verdict table itself: verdict_table)."""
+    lines = ["## Claims", "", "Each claim's rule, the parts its verdict rests on, and the numbers; the "
+             "verdict table is at the top.", ""]
     for claim in claims:
         why = f" ({claim.reason})" if claim.reason and claim.verdict != NOT_RUN else ""
         lines += [f'<a id="claim-{claim.number}"></a>', "",
@@ -129,15 +150,23 @@ def lr_section(result: Analysis) -> list[str]:
     return lines
 
 
+def short_answer(result: Analysis) -> list[str]:
+    """The short answer: mean test accuracy per task variant x model, `≤ baseline` marked."""
+    if result.summary.empty:
+        return []
+    return ["## The short answer: mean test accuracy per cell", "",
+            "Mean test accuracy over seeds at each cell's chosen learning rate (number of seeds); "
+            "`≤ baseline`: at or below the trivial baseline (its own column), i.e. nothing learned "
+            "that the task tests.", "",
+            markdown(accuracy_matrix(result.summary, result.order)), "",
+            "Variant labels omit the settings shared by every variant of a task:", "",
+            *shared_text(result.selected), ""]
+
+
 def results_section(result: Analysis) -> list[str]:
     lines = ["## Results", ""]
     if result.selected.empty:
         return lines + ["_(no runs)_", ""]
-    lines += ["### Mean test accuracy per task variant x model (number of seeds)", "",
-              "`≤ baseline`: at or below the trivial baseline (shown in its own column).", "",
-              markdown(accuracy_matrix(result.summary, result.order)), "",
-              "Variant labels omit the settings shared by every variant of a task:", "",
-              *shared_text(result.selected), ""]
     lines += lr_section(result)
     for task in sorted(result.summary["task"].unique()):
         lines += [f"### Task `{task}`", "", markdown(task_table(result.summary, task)), ""]

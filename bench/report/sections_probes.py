@@ -8,8 +8,8 @@ from bench.analysis.claims import GPU_ANCHORS
 from bench.analysis.labels import sort_models
 from bench.report.markdown import human, markdown
 
-GPU_NOTE = ("What a GPU would change (from the project's anchor notes, shared/ANCHORS.md outside this "
-            "repository, **not measured here**):")
+GPU_NOTE = ("What a GPU would change (the project's own H100 probe, copied with its setting into "
+            "`results/gpu_anchors.md` of this repository; **not measured here**):")
 
 
 def speed_section(result: Analysis) -> list[str]:

@@ -115,8 +115,8 @@ def train_run(config: RunConfig, data: TaskData | None = None, return_model: boo
     """Train and evaluate one run; returns its record (config, environment, curve, metrics),
     and with return_model also the model holding its best-on-validation weights.
 
-    Early stopping: validation every `eval_every` steps; from step `min_steps` on, the run
-    stops when validation accuracy is perfect, or when `patience` evaluations in a row bring
+    Early stopping: validation every `eval_every` steps; the run stops when validation
+    accuracy is perfect (classification), and from step `min_steps` on when `patience` evaluations in a row bring
     no new best once it has started learning (best validation accuracy at least
     LEARNING_MARGIN above the trivial baseline), and at the step cap `steps` otherwise: a run
     still at chance never stops early. `converged` (1/0) says whether it stopped for one of
@@ -200,9 +200,11 @@ def train_run(config: RunConfig, data: TaskData | None = None, return_model: boo
                 steps_to_bar = float(steps_done)
             if on_eval is not None:
                 on_eval({**curve[-1], "steps": config.steps, "best_val_accuracy": best["accuracy"]})
+            if data.output != "regression" and best["accuracy"] >= 1.0:
+                break  # perfect on validation: nothing left to learn, whatever min_steps says
             if steps_done >= config.min_steps and converged(evals_since_best, best["accuracy"],
                                                              config.patience, data.output, baseline):
-                break  # early stop: solved, or validation stopped improving after learning
+                break  # early stop: validation stopped improving after the run started learning
             _sync(device)
             tick = time.perf_counter()
 

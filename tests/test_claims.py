@@ -6,20 +6,17 @@ is applied within a claim; claims 3 and 5 never fall back to run throughput; cla
 left-to-right models with the computed left-only ceiling.
 """
 import pandas as pd
-import pytest
 
-from bench.analysis import claims, stats
+from bench.analysis import claims
 from bench.analysis.claims_accuracy import NOTHING_LEARNED
 from bench.analysis.claims_recall import HELD
 from bench.analysis.rates import UNREACHABLE
 from bench.analysis.stats import (
     INCONCLUSIVE,
     NOT_RUN,
-    NOT_SIGNIFICANT_AFTER_HOLM,
     PRELIMINARY,
     REFUTED,
     SUPPORTED,
-    UNDERTRAINED,
 )
 from bench.probes.structure import structural_params
 

@@ -15,7 +15,7 @@ from matplotlib.collections import LineCollection, PathCollection
 
 from bench.analysis.labels import with_knob
 from bench.report import figure as figure_module
-from bench.report import plots, plots_probes
+from bench.report import plots, plots_cost, plots_curves, plots_probes
 
 ORDER = ("rnn", "lstm", "gru", "bilstm", "transformer", "transformer_causal")
 
@@ -29,8 +29,8 @@ def drawn(monkeypatch):
         figures.append(figure)
         return Path(path)
 
-    monkeypatch.setattr(plots, "save", keep)
-    monkeypatch.setattr(plots_probes, "save", keep)
+    for module in (plots, plots_cost, plots_curves, plots_probes):
+        monkeypatch.setattr(module, "save", keep)
     yield figures
     plt.close("all")
 

@@ -129,8 +129,6 @@ def test_a_plugin_swapping_lstm_through_the_registry_internals_gets_another_run_
     assert run_id("lstm") == genuine
 
 
-@pytest.mark.xfail(strict=True, reason="open (reported to the lead): a swapped-in spec that reuses a built-in "
-                   "builder of the same module (the GRU's) hashes the same files as the genuine LSTM")
 def test_a_swapped_spec_reusing_a_builtin_builder_gets_another_run_id():
     genuine = run_id("lstm")
     with MODELS.scoped():

@@ -144,3 +144,17 @@ def test_mqar_blank_filler_and_imdb_tail_truncation():
     assert tail[1].tolist() == [7, 8, 0, 0] and lengths.tolist() == [4, 2]
     assert TASKS["imdb"].defaults["truncate"] == "tail"
     assert np.isfinite(float(TASKS["imdb"].version))
+
+
+def test_one_outcome_vocabulary_matches_the_loop():
+    from bench.analysis import outcome
+
+    assert outcome.LEARNING_MARGIN == LEARNING_MARGIN  # the loop's "started learning" is the tables' "at chance"
+    solved = {"trivial_baseline": 0.125, "solve_bar": 0.5625, "test_accuracy": 1.0, "val_accuracy": 1.0,
+              "steps_done": 100, "step_cap": 600}
+    assert outcome.describe(solved) == "solved, stopped early at step 100 of 600"
+    stuck = {**solved, "test_accuracy": 0.13, "val_accuracy": 0.13, "steps_done": 600}
+    assert outcome.describe(stuck) == "stalled at chance, at cap (600 steps)"
+    partial = {**stuck, "test_accuracy": 0.4, "val_accuracy": 0.4}
+    assert outcome.outcome(partial) == outcome.LEARNED and outcome.outcome({}, "diverged") == outcome.DIVERGED
+    assert outcome.outcome({"test_accuracy": 0.9}) == outcome.OK  # no baseline, no bar

@@ -64,34 +64,40 @@ def test_only_common_seeds_are_paired():
 
 
 # ----------------------------------------------------------------------------- zero variance
+SIX = 6  # equal per-seed gaps are decided by the exact sign-flip test: 2 / 2^6 = 0.031 two-sided
+
+
 def test_zero_variance_gap_below_min_effect_is_inconclusive():
-    part = S.paired_greater(seeds(.80, .80, .80), seeds(.77, .77, .77))
+    part = S.paired_greater(seeds(*[.80] * SIX), seeds(*[.77] * SIX))
     assert part.verdict == INCONCLUSIVE and part.reason == BELOW_MIN_EFFECT
-    assert part.p_value == 0.0 and part.effect == pytest.approx(0.03)
-    assert S.paired_greater(seeds(.80, .80, .80), seeds(.77, .77, .77), min_effect=0.02).verdict == SUPPORTED
+    assert part.p_value == pytest.approx(2 / 2 ** SIX) and part.effect == pytest.approx(0.03)
+    assert S.paired_greater(seeds(*[.80] * SIX), seeds(*[.77] * SIX), min_effect=0.02).verdict == SUPPORTED
 
 
-def test_zero_variance_gap_above_min_effect_is_decided():
-    part = S.paired_greater(seeds(.90, .90, .90), seeds(.80, .80, .80))
-    assert part.verdict == SUPPORTED and part.p_value == 0.0
+def test_zero_variance_gap_above_min_effect_is_decided_by_an_exact_test_never_by_hand():
+    part = S.paired_greater(seeds(*[.90] * SIX), seeds(*[.80] * SIX))
+    assert part.verdict == SUPPORTED and part.p_value == pytest.approx(2 / 2 ** SIX)
     assert part.effect_lo == pytest.approx(0.1) and part.effect_hi == pytest.approx(0.1)
-    assert S.paired_greater(seeds(.80, .80, .80), seeds(.90, .90, .90)).verdict == REFUTED
+    assert S.paired_greater(seeds(*[.80] * SIX), seeds(*[.90] * SIX)).verdict == REFUTED
     # a constant per-seed gap with varying seed levels is zero variance too
-    assert S.paired_greater(seeds(.95, .75, .85), seeds(.85, .65, .75)).verdict == SUPPORTED
+    assert S.paired_greater(seeds(.95, .75, .85, .9, .7, .8), seeds(.85, .65, .75, .8, .6, .7)).verdict == SUPPORTED
     same = S.paired_greater(seeds(1.0, 1.0, 1.0), seeds(1.0, 1.0, 1.0))
     assert same.verdict == INCONCLUSIVE and same.p_value == 1.0 and same.reason == OVERLAP
+    # three seeds: the exact test's smallest p is 2/8 = 0.25, so nothing can be decided
+    three = S.paired_greater(seeds(.9, .9, .9), seeds(.1, .1, .1))
+    assert three.verdict == INCONCLUSIVE and three.p_value == pytest.approx(0.25)
 
 
 def test_gap_of_exactly_min_effect_counts_despite_float_error():
     assert 0.85 - 0.80 < 0.05  # the float trap
-    assert S.paired_greater(seeds(.85, .85, .85), seeds(.80, .80, .80)).verdict == SUPPORTED
+    assert S.paired_greater(seeds(*[.85] * SIX), seeds(*[.80] * SIX)).verdict == SUPPORTED
 
 
 def test_zero_variance_thresholds():
-    assert S.above_threshold(seeds(1.0, 1.0, 1.0), 0.6).verdict == SUPPORTED
-    assert S.above_threshold(seeds(.62, .62, .62), 0.6).reason == BELOW_MIN_EFFECT
-    assert S.below_threshold(seeds(.2, .2, .2), 0.6).verdict == SUPPORTED
-    assert S.below_threshold(seeds(1.0, 1.0, 1.0), 0.6).verdict == REFUTED
+    assert S.above_threshold(seeds(*[1.0] * SIX), 0.6).verdict == SUPPORTED
+    assert S.above_threshold(seeds(*[.62] * SIX), 0.6).reason == BELOW_MIN_EFFECT
+    assert S.below_threshold(seeds(*[.2] * SIX), 0.6).verdict == SUPPORTED
+    assert S.below_threshold(seeds(*[1.0] * SIX), 0.6).verdict == REFUTED
 
 
 # ----------------------------------------------------------------------------- paired test

@@ -110,7 +110,15 @@ def test_converged_rule():
     assert not converged(0, 1.0, patience=5, output="regression")  # MSE can still fall
 
 
-def test_no_early_stop_before_min_steps(tiny_config):
-    config = tiny_config("lstm", variant={"distance": 1, "n_pairs": 1, "n_train": 500, "n_val": 50, "n_test": 50},
-                         steps=200, eval_every=10, patience=1, min_steps=150, lr=1e-2, budget_params=10_000)
-    assert train_run(config)["metrics"]["steps_done"] >= 150
+def test_no_plateau_stop_before_min_steps_but_a_perfect_score_stops_at_once(tiny_config, monkeypatch):
+    import bench.run.loop as loop
+
+    real = loop.evaluate
+    monkeypatch.setattr(loop, "evaluate", lambda model, split, data, batch: (
+        {"accuracy": 0.6, "loss": 1.0} if split is not None and len(split) == 50 else real(model, split, data, batch)))
+    flat = tiny_config("lstm", variant={"distance": 1, "n_pairs": 1, "n_train": 500, "n_val": 50, "n_test": 60},
+                       steps=200, eval_every=10, patience=1, min_steps=150, lr=1e-2, budget_params=10_000)
+    assert train_run(flat)["metrics"]["steps_done"] == 150  # learned and flat: stops at min_steps, not before
+    monkeypatch.setattr(loop, "evaluate", real)
+    easy = flat.replace(variant={**flat.variant, "n_test": 50})
+    assert train_run(easy)["metrics"]["steps_done"] < 150  # perfect validation: nothing left to learn

@@ -12,8 +12,9 @@ choice, on **validation** only (test is never used for a choice):
    lrs often reach 1.0) go to the standard init first (the default a reader assumes), then to
    the middle of the tied lrs (their lower median): the centre of the plateau, not its edge.
    When no combination has started learning (every mean validation accuracy within
-   LEARNING_MARGIN of the trivial baseline; `learned` False), all of them tie: a difference
-   between runs at chance is noise, not a better lr.
+   LEARNING_MARGIN of the trivial baseline; `learned` False), all of them tie (a difference
+   between runs at chance is noise, not a better lr), except that a combination with a
+   diverged run never wins such a tie.
 3. `edge`: the chosen lr is the smallest or largest this (cell, init) tried, so the best lr
    may lie outside the grid; `at_limit`: that edge is also LR_LIMITS' end, where the
    standard suite stops extending its grid (bench/execute/suites.py), so the report says
@@ -62,7 +63,10 @@ def _choose(group: pd.DataFrame) -> tuple[str, float]:
     """(init, lr) of the best row of one cell's grid (columns init, lr, _key, learned) by the
     rule; when no row has started learning, every row ties (differences at chance are noise)."""
     best = group["_key"].max()
-    tied = group[group["_key"] >= best - TIE] if group["learned"].any() else group
+    if group["learned"].any():
+        tied = group[group["_key"] >= best - TIE]
+    else:  # at chance every lr ties, except that an lr whose runs diverged never wins a tie
+        tied = group[group["diverged"] == 0] if (group["diverged"] == 0).any() else group
     init = min(tied["init"], key=lambda name: (_init_rank(name), name))
     lrs = sorted(tied.loc[tied["init"] == init, "lr"])
     return init, lrs[(len(lrs) - 1) // 2]

@@ -137,6 +137,24 @@ def throughput_table(speed: pd.DataFrame) -> pd.DataFrame:
     return _by_length(ok_rows(speed), "value")
 
 
+def metric_table(speed: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Any metric's ok rows: rows (setting, model/implementation), columns sequence length;
+    e.g. flops_share_of_peak (achieved FLOP/s over the GEMM peak measured in the same cell)
+    or peak_mem_bytes (one training step)."""
+    return _by_length(ok_rows(speed, metric), "value")
+
+
+def gemm_peaks(speed: pd.DataFrame) -> pd.DataFrame:
+    """The machine's measured GEMM peak per setting: columns setting, peak_flops (median over
+    the setting's cells), low, high (their range), cells. Empty for files from before it."""
+    rows = ok_rows(speed, "gemm_peak_flops")
+    if rows.empty:
+        return pd.DataFrame(columns=["setting", "peak_flops", "low", "high", "cells"])
+    cells = rows.drop_duplicates(subset=setting_keys(rows) + ["length"])
+    table = cells.groupby("setting")["value"].agg(peak_flops="median", low="min", high="max", cells="size")
+    return table.reset_index()
+
+
 def speedup_table(speed: pd.DataFrame, baseline: str = "lstm") -> pd.DataFrame:
     """Training-throughput speed-up over `baseline`: rows (setting, model/implementation),
     columns sequence length (> 1: faster than the baseline)."""

@@ -27,10 +27,10 @@ def add_arguments(parser) -> None:
                         help="committed results to check against; exit 1 when a cell moved")
     parser.add_argument("--no-plots", action="store_true", help="tables and verdicts only")
     parser.add_argument("--anchors", metavar="FILE", default=None,
-                        help="also write the published-anchor comparison (our cells beside ANCHORS.md) to FILE")
+                        help="also write the published-anchor comparison (our cells beside published numbers) to FILE")
     parser.add_argument("--format", default="md,csv",
                         help=f"comma-separated outputs among {','.join(FORMATS)} (default md,csv): "
-                             "report.md, report.tex, summary.csv")
+                             "report.md (and report.html beside it), report.html, report.tex, summary.csv")
     parser.add_argument("--code", choices=CODES, default="current",
                         help="which record of each config counts: current (computed by the code on disk "
                              "now; the default) or any (the current one, else the newest)")
@@ -93,11 +93,12 @@ def _stamp(path: Path) -> int | None:
 def main(args) -> int:
     formats = check_formats(args.format.split(","))
     code = getattr(args, "code", "current")
-    before = {f: _stamp(Path(args.dir) / OUTPUTS[f]) for f in formats}
+    shown = (*formats, "html") if "md" in formats and "html" not in formats else formats  # md brings html
+    before = {f: _stamp(Path(args.dir) / OUTPUTS[f]) for f in shown}
     path = write(args.dir, args.compare, formats, plots=not args.no_plots, code=code, echo=print)
     if args.anchors is not None:
         print(f"wrote {write_anchors(Path(args.dir), Path(args.anchors), code)}")
-    others = [f for f in formats if OUTPUTS[f] != Path(path).name
+    others = [f for f in shown if OUTPUTS[f] != Path(path).name
               and _stamp(Path(args.dir) / OUTPUTS[f]) not in (None, before[f])]
     print(f"wrote {path}" + (f" (and {', '.join(others)})" if others else ""))
     for note in load_folder(Path(args.dir), code).notes:  # what the tables left out, also atop the report

@@ -1,9 +1,11 @@
-"""`bench speed`: training throughput, inference latency and memory against sequence length.
+"""`bench speed`: training throughput, inference latency, memory and the share of the
+machine's GEMM peak against sequence length.
 
 Every model at the budget (or at equal width), built as the training loop builds it, on
-random tokens (full or ragged batches); rows are merged into DIR/speed.csv (see
-bench.probes.speed for the metrics and the schema). `--preset cpu` is `make speed`: the
-four passes of bench.probes.speed.cpu_sweep.
+random tokens (full or ragged batches), its repeats interleaved with the other models' and
+a large matmul's; rows are merged into DIR/speed.csv (see bench.probes.speed for the
+metrics and the schema). `--preset cpu` is `make speed`: the four passes of
+bench.probes.speed.cpu_sweep.
 """
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ from pathlib import Path
 
 from bench.execute.store import read_probe, write_probe
 from bench.models import MODELS
-from bench.probes.speed import SpeedConfig, cpu_sweep, measure, merge, summary
+from bench.probes.speed import SpeedConfig, cpu_sweep, measure
+from bench.probes.speed_table import merge, summary
 from bench.run.config import RunConfig, resolve_device
 
 DEFAULTS = RunConfig(task="-", model="-")

@@ -3,12 +3,13 @@
 On CPU "auto" is "native" (bench/models/scan_native.py: one compiled C loop over T per
 direction, vectorised over W, parallel over batch rows) where a C compiler works, else the
 eager "loop"; the min cells themselves go further and fuse their gates into that kernel
-(MinCell.forward). Why, measured on a loaded 2-core AMD EPYC (fwd+bwd of the scan alone,
-B=32, W=180, T=1024, 1 thread, interleaved repeats; issue 21): "native" 4.4 ms, "loop"
-36 ms, "chunked" 48 ms, "log" 310 ms. The recurrence is elementwise, so a sequential pass
-over memory costs less on a CPU than a log-depth scan's extra passes; eager torch only
-loses by its T tiny dispatches, which the compiled loop removes. On CUDA "auto" keeps the
-log-space scan (parallel kernels; not measured here: no GPU was available).
+(MinCell.forward). Why, measured on a 2-core AMD EPYC loaded by other jobs (fwd+bwd of the
+scan alone, B=32, W=180, T=1024, 1 thread, 5 interleaved repeats, median thread CPU time;
+issue 21): "native" 25 ms, "loop" 43 ms, "chunked" 62 ms, "log" 960 ms (T=4096: 305, 373,
+500 ms). The recurrence is elementwise, so one sequential pass over memory costs less on a
+CPU than a log-depth scan's extra passes; eager torch loses only its T small dispatches,
+which the compiled loop removes. On CUDA "auto" keeps the log-space scan (parallel kernels;
+not measured here: no GPU was available).
 
 a, b: (B, T, W); a in (0, 1), b > 0 for the min cells (the kernels below need neither: they
 never divide and never take a log, so they are exact for any real a, b).
@@ -216,8 +217,8 @@ def scan_from_log(log_a: torch.Tensor, log_b: torch.Tensor, method: str = "auto"
 
 def scan_implementation_name(method: str = "auto", device: torch.device | str = "cpu") -> str:
     """Short human-readable name of what `method` runs on `device`, for reports."""
-    if method == "auto":
-        method = auto_method(device)
+    if method == "auto":  # on CPU "native", which names its fallback and why
+        method = "native" if torch.device(device).type == "cpu" else auto_method(device)
     if method == "native" and not scan_native.available():
         return f"sequential scan (T eager steps, custom backward; C kernel unavailable: {scan_native.reason()})"
     return {

@@ -10,13 +10,21 @@ one parallel scan instead of T dependent steps:
            a_t = f_t / (f_t + i_t),  b_t = i_t / (f_t + i_t) * h~_t   (normalised gates).
 
 g(x) = x + 0.5 for x >= 0, sigmoid(x) otherwise (positive, as in the paper's log-space form).
-The scan (bench/models/linear_scan.py) takes a_t, b_t in linear space, h_0 = 0, and picks
-the fastest exact method for the device: on CPU a sequential elementwise loop with a
-hand-written backward (measured 13-25x faster than the paper's log-space scan there), on
-CUDA the log-space scan (cumsum + logcumsumexp). It runs in float32 at least (float64 stays
-float64), also under bf16 autocast. `forward_sequential` is the step-by-step recurrence
-from the definitions above with torch autograd: the parity reference for tests, never used
-for training.
+How a layer runs, by device (the speed probe's `implementation` column names it):
+- CPU, where a C compiler works (bench/models/scan_native.py): one GEMM x W^T over the whole
+  sequence for every gate, then one compiled C pass that adds the bias, computes a_t, b_t
+  and runs h_t = a_t h_{t-1} + b_t, and one reverse pass for the backward (gates recomputed,
+  so nothing but the input, the projection and h is stored). Measured for one minGRU layer
+  (W=180, B=32, T=1024, fwd+bwd with its projection GEMMs, 1 thread of a 2-core AMD EPYC
+  loaded by other jobs, 7 interleaved repeats, median thread CPU time; issue 21): 200 ms,
+  against 261 ms for torch.compile'd gates with the eager loop scan (and a 9 s compile for
+  every new shape), 376 ms eager gates with the loop scan, 406 ms with the chunked scan.
+- CPU without a compiler (scan_native.reason() says why), or under bf16 autocast: the eager
+  gates and bench/models/linear_scan.py's sequential loop with a hand-written backward.
+- CUDA: the log-space scan (cumsum + logcumsumexp) of the log coefficients.
+All run in float32 at least (float64 stays float64). `forward_sequential` is the
+step-by-step recurrence from the definitions above with torch autograd: the parity
+reference for tests, never used for training.
 
 Stack: `layers` cells, the first reads d_in, the others `width`; dropout between layers
 (as nn.GRU's `dropout`); no residual and no normalisation, like the nn.GRU/nn.LSTM stacks it
@@ -24,7 +32,8 @@ is compared with (the tiny training runs in the tests train stably without them)
 Padding (right): the scan is causal, so pads after a sequence's end cannot reach its real
 positions; states at padded positions are set to 0, as the packed recurrent encoders do.
 Pooling: the state at the last real position (it has read the whole sequence).
-Cost: the gate and candidate projections are one fused Linear per layer (2 or 3 x width).
+Cost: the gate and candidate projections are one fused Linear per layer (2 or 3 x width),
+one GEMM over all B*T positions.
 """
 from __future__ import annotations
 
@@ -112,11 +121,11 @@ class MinCell(nn.Module):
         """x (B, T, D) -> h (B, T, W) by the device's scan (see the module docstring)."""
         if scan_method(x.device) == "log":
             return scan_from_log(*self.log_coefficients(x), method="log")
-        if scan_native.supports(x) and not torch.is_autocast_enabled(x.device.type):
+        if (scan_native.supports(x) and self.linear.weight.dtype == x.dtype
+                and not torch.is_autocast_enabled(x.device.type)):
             # one GEMM for every gate of every position, no bias: the kernel adds it while it
             # reads the projection (and sums its gradient), sparing a pass over (B, T, G*W)
-            projection = torch.matmul(x, self.linear.weight.t())  # (B, T, G*W)
-            return scan_native.min_scan(projection, self.linear.bias, self.kind)
+            return scan_native.min_layer(x, self.linear.weight, self.linear.bias, self.kind)
         return scan_linear(*self.coefficients(x))
 
     def forward_sequential(self, x: torch.Tensor) -> torch.Tensor:
@@ -177,6 +186,8 @@ class ScanEncoder(nn.Module):
 
     def implementation(self, device: str) -> str:
         """The scan code that runs on `device` (the speed probe's `implementation` column)."""
+        if scan_method(device) == "native":
+            return f"fused C gates + sequential scan ({scan_native.reason()})"
         return scan_implementation_name("auto", device)
 
     def sequential_depth(self, device: str, length: int) -> int:

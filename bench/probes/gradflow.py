@@ -68,8 +68,10 @@ class GradflowConfig:
             raise ValueError("gradflow needs distance >= 1, steps >= 0, clip_steps >= 1")
 
     def run_config(self, model: str, **changes) -> RunConfig:
+        # slack 0: the answer sits at the last position, so a position's distance from the loss
+        # is its distance from the end (the probe reads gradients by that distance)
         variant = TASKS["recall"].variant({"distance": self.distance, "n_pairs": self.n_pairs,
-                                           "n_train": self.n_train,
+                                           "n_train": self.n_train, "slack": 0,
                                            "n_val": 200, "n_test": 1})
         base = dict(task="recall", model=model, variant=variant, seed=self.seed,
                     budget_params=self.budget_params, d_embed=self.d_embed, layers=self.layers,

@@ -1,5 +1,6 @@
 """Speed against sequence length: training throughput, inference latency, peak memory,
-sequential depth and achieved FLOP/s, one tidy row per (model, length, batch, metric).
+sequential depth, achieved FLOP/s and its share of the machine's GEMM peak, one tidy row
+per (model, length, batch, metric).
 
 Every model is built exactly as the training loop builds it (`bench.run.step.build_model`),
 at equal core parameters (`width_rule` "params": the budget) or at equal width ("width":
@@ -10,22 +11,25 @@ drawn from the real IMDB review lengths in BPE tokens, padded to `length`: what 
 meets on real text). Each pass runs at a set torch thread count (the `threads` column), so
 1 and 2 threads measure which models a second core speeds up.
 
-Metrics (value = median over `repeats` timed calls after `warmup` untimed ones; spread = IQR):
+Metrics (value = median over `repeats` timed calls after `warmup` untimed ones; spread = IQR;
+the repeats of all models of a (length, batch) cell are interleaved, A B C A B C):
 - train_tokens_per_s: batch*length / one training step (forward, loss, backward, gradient
   clipping, AdamW step: the loop's step without its scheduler);
 - infer_latency_ms, infer_tokens_per_s: one forward pass in eval mode under no_grad;
-- peak_mem_bytes: one training step's peak memory, allocator-based on CUDA and on CPU
-  (bench/probes/timing.py says how each is measured);
+- peak_mem_bytes: one training step's peak memory, allocator-based on CUDA and on CPU (on CPU
+  the step's net tensor allocations from torch.profiler's memory events, so without the
+  weights; bench/probes/timing.py);
 - sequential_depth: dependent steps per sequence, by family: recurrent length*layers (one step
   per token per layer; a bidirectional layer runs its directions side by side), attention
   `layers`, recurrent-scan: the depth of the scan that runs (the encoder says: length*layers for
-  the sequential CPU scan, ceil(log2 length)*layers for a log-depth one). It counts the
-  algorithm's steps, not the kernel's (a chunked CPU scan walks its chunks in order);
+  the sequential CPU scan, ceil(log2 length)*layers for a log-depth one);
 - achieved_flops: model FLOPs of one training step (3 x forward; forward = 2 x matrix weights
   per token, plus 4*batch*length^2*width per attention layer, counted dense even when causal)
   / step time. `model_flops` is analytic because FlopCounterMode cannot see cuDNN or oneDNN
   recurrences; tests check it against FlopCounterMode where both can count;
-- flops_share_of_peak (CUDA, bf16, known device only): achieved_flops / PEAK_BF16_FLOPS.
+- gemm_peak_flops: the machine's ceiling measured in the same cell at the same threads and
+  dtype: one large square matmul timed among the models' steps, best of its repeats;
+- flops_share_of_peak: achieved_flops / gemm_peak_flops (per repeat, median).
 Timing: bench/probes/timing.py. An out-of-memory error writes that phase's rows with status
 "oom", a first call slower than `max_call_s` status "too_slow" (and longer lengths of that
 model in that pass are not tried), both with value NaN, and the sweep goes on.
@@ -33,6 +37,7 @@ model in that pass are not tried), both with value NaN, and the sweep goes on.
 from __future__ import annotations
 
 import datetime
+import functools
 import math
 from dataclasses import dataclass, replace
 from typing import Callable
@@ -43,22 +48,29 @@ import torch
 
 from bench.models import MODELS, SequenceModel
 from bench.models.transformer import TransformerEncoder
-from bench.probes.timing import cpu_peak_bytes, device_name, exact, failed, guarded, summary_stats, time_calls
+from bench.probes.timing import (
+    attempt,
+    cpu_peak_bytes,
+    device_name,
+    exact,
+    failed,
+    gemm_call,
+    summary_stats,
+    time_interleaved,
+)
 from bench.run.budget import solve
 from bench.run.config import RunConfig
 from bench.run.step import Batch, autocast, build_model, make_optimizer, train_step
 
 METRICS = ("train_tokens_per_s", "infer_latency_ms", "infer_tokens_per_s", "peak_mem_bytes",
-           "sequential_depth", "achieved_flops", "flops_share_of_peak")
+           "sequential_depth", "achieved_flops", "flops_share_of_peak", "gemm_peak_flops")
+GEMM = "_gemm_peak"  # the GEMM-peak call among the models of a cell (not a model name: leading _)
 KEY = ["model", "implementation", "device", "dtype", "budget_params", "width_rule", "batch_kind",
        "threads", "length", "batch", "metric"]
 COLUMNS = ["model", "implementation", "family", "device", "device_name", "dtype", "budget_params",
            "width_rule", "batch_kind", "params_core", "width", "layers", "d_embed", "length", "batch",
            "metric", "value", "spread", "value_min", "value_max", "repeats", "status", "threads", "torch",
            "measured_at"]
-# dense bf16 tensor-core peak by device-name substring, first match wins (vendor data sheets)
-PEAK_BF16_FLOPS = (("H100 PCIe", 756e12), ("H100 NVL", 835e12), ("H100", 989e12), ("H200", 989e12),
-                   ("A100", 312e12), ("L4", 121e12))
 # real IMDB review lengths in BPE tokens (16k vocabulary, the training split, 22,232 reviews):
 # the 0, 5, 10, 20, ..., 90, 95, 100th percentiles; ragged batches draw from them
 IMDB_LENGTH_PERCENTILES = ((0, 12), (5, 80), (10, 115), (20, 151), (30, 170), (40, 192), (50, 223),
@@ -86,14 +98,16 @@ class SpeedConfig:
     warmup: int = 3
     max_call_s: float | None = None  # a first call slower than this: status too_slow
     compile: bool = False
+    gemm_size: int = 0  # n of the n x n GEMM-peak matmul (0: 2048 on CPU, 8192 on CUDA)
     seed: int = 0
 
     def __post_init__(self) -> None:
         for name in ("budget_params", "d_embed", "layers", "heads", "vocab", "classes", "repeats", "width"):
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")
-        if self.warmup < 0 or self.threads < 0:
-            raise ValueError(f"--warmup and --threads must be >= 0, got {self.warmup}, {self.threads}")
+        if self.warmup < 0 or self.threads < 0 or self.gemm_size < 0:
+            raise ValueError(f"--warmup, --threads and gemm_size must be >= 0, got {self.warmup}, "
+                             f"{self.threads}, {self.gemm_size}")
         if self.compile and self.warmup < 1:
             raise ValueError("--compile needs --warmup >= 1 (the first calls compile)")
         if not self.models or not self.lengths or not self.batches:
@@ -120,8 +134,8 @@ class SpeedConfig:
 def cpu_sweep(models: tuple[str, ...], repeats: int = 3) -> list[SpeedConfig]:
     """`bench speed --preset cpu` (make speed): every model, batch 32, 100k core parameters, in
     four passes: equal parameters on full batches at 2 threads, lengths 64 to 4096 doubling
-    (the main sweep); then, at lengths 64, 256 and 1024 (so the whole preset fits in about
-    half an hour on 2 cores), the same at 1 thread (thread scaling), equal width 128 at 2
+    (the main sweep); then, at lengths 64, 256 and 1024 (so the whole preset fits in about a
+    quarter of an hour on 2 quiet cores), the same at 1 thread (thread scaling), equal width 128 at 2
     threads, and ragged batches at 2 threads. The first call (untimed: it warms up) over 8 s
     marks a cell too_slow, and the model's longer lengths in that pass are not tried."""
     base = SpeedConfig(models=models, lengths=tuple(64 * 2 ** i for i in range(7)), batches=(32,),
@@ -169,12 +183,6 @@ def model_flops(model: SequenceModel, batch: int, length: int) -> float:
     return flops + 2.0 * head * batch  # projection and head read one pooled state per sequence
 
 
-def peak_flops(device_name: str, dtype: str) -> float | None:
-    if dtype != "bf16":
-        return None
-    return next((peak for key, peak in PEAK_BF16_FLOPS if key in device_name), None)
-
-
 def ragged_lengths(batch: int, length: int, gen: torch.Generator) -> torch.Tensor:
     """(batch,) lengths min(length, L), L drawn from IMDB_LENGTH_PERCENTILES (interpolated)."""
     quantiles, values = zip(*IMDB_LENGTH_PERCENTILES)
@@ -182,76 +190,91 @@ def ragged_lengths(batch: int, length: int, gen: torch.Generator) -> torch.Tenso
     return torch.from_numpy(np.minimum(np.round(drawn), length).astype(np.int64)).clamp(min=1)
 
 
-def measure_cell(model: SequenceModel, config: SpeedConfig, length: int, batch: int,
-                 name: str) -> dict[str, dict]:
-    """Every metric for one (model, length, batch): {metric: {value, spread, ..., status?}}."""
-    device, run = torch.device(config.device), config.run_config("-")
+def step_batch(config: SpeedConfig, length: int, batch: int) -> Batch:
+    """The random batch every model of a (length, batch) cell is timed on."""
+    device = torch.device(config.device)
     gen = torch.Generator().manual_seed(config.seed)
     inputs = torch.randint(1, config.vocab, (batch, length), generator=gen)  # (B, T)
     targets = torch.randint(0, config.classes, (batch,), generator=gen).to(device)  # (B,)
     lengths = ragged_lengths(batch, length, gen) if config.batch_kind == "ragged" else None
     if lengths is not None:
         inputs[torch.arange(length)[None, :] >= lengths[:, None]] = 0  # right padding
-    inputs = inputs.to(device)
     last = (lengths - 1).to(device) if lengths is not None else torch.full((batch,), length - 1, device=device)
-    step_batch = Batch(inputs, targets, None, last, lengths)
-    forward = torch.compile(model, dynamic=False) if config.compile else model
-    tokens, results, bf16 = batch * length, {}, config.dtype == "bf16"
+    return Batch(inputs.to(device), targets, None, last, lengths)
 
-    def train_phase() -> dict[str, dict]:
+
+def _peak_memory(step: Callable[[], object], device: torch.device) -> float:
+    if device.type != "cuda":
+        return float(cpu_peak_bytes(step))
+    torch.cuda.synchronize(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    step()
+    torch.cuda.synchronize(device)
+    return float(torch.cuda.max_memory_allocated(device))
+
+
+def measure_length(models: dict[str, SequenceModel], config: SpeedConfig, length: int,
+                   batch: int) -> dict[str, dict[str, dict]]:
+    """Every metric of every model at one (length, batch): {model: {metric: {value, ...}}}.
+    Training steps, then inference calls, are timed interleaved across the models and the
+    GEMM peak (timing.time_interleaved); memory is one more step per model afterwards."""
+    device, run, bf16 = torch.device(config.device), config.run_config("-"), config.dtype == "bf16"
+    data, tokens = step_batch(config, length, batch), batch * length
+    if config.compile:
+        torch.compiler.reset()
+    forwards = {n: torch.compile(m, dynamic=False) if config.compile else m for n, m in models.items()}
+    steps = {}
+    for name, model in models.items():
         model.train()
         optimizer = make_optimizer(model, run.lr, run.weight_decay)
-
-        def step():  # the training loop's own step (bench.run.step), at this probe's dtype
-            train_step(forward, optimizer, step_batch, "sequence", run.clip_norm, bf16=bf16)
-
-        times = time_calls(step, device, config.repeats, config.warmup, config.max_call_s)
-        flops = 3.0 * model_flops(model, batch, length)
-        out = {"train_tokens_per_s": summary_stats([tokens / t for t in times]),
-               "achieved_flops": summary_stats([flops / t for t in times])}
-        peak = peak_flops(device_name(device), config.dtype) if device.type == "cuda" else None
-        if peak is not None:
-            out["flops_share_of_peak"] = summary_stats([flops / t / peak for t in times])
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-            torch.cuda.reset_peak_memory_stats(device)
-            step()
-            torch.cuda.synchronize(device)
-            out["peak_mem_bytes"] = exact(torch.cuda.max_memory_allocated(device))
+        steps[name] = functools.partial(train_step, forwards[name], optimizer, data, "sequence", run.clip_norm,
+                                        bf16=bf16)
+    gemm, gemm_flops = gemm_call(device, torch.bfloat16 if bf16 else torch.float32, config.gemm_size)
+    timed = time_interleaved({**steps, GEMM: gemm}, device, config.repeats, config.warmup, config.max_call_s)
+    peak = gemm_flops / min(timed[GEMM]) if isinstance(timed[GEMM], list) and timed[GEMM] else None
+    results = {}
+    for name, model in models.items():
+        times, flops = timed[name], 3.0 * model_flops(model, batch, length)
+        train = ["train_tokens_per_s", "achieved_flops", "peak_mem_bytes"] + (["flops_share_of_peak"] if peak else [])
+        if isinstance(times, str):
+            results[name] = failed(train, times)
         else:
-            out["peak_mem_bytes"] = exact(cpu_peak_bytes(step))
-        optimizer.zero_grad(set_to_none=True)
-        return out
-
-    def infer_phase() -> dict[str, dict]:
+            results[name] = {"train_tokens_per_s": summary_stats([tokens / t for t in times]),
+                             "achieved_flops": summary_stats([flops / t for t in times])}
+            if peak:
+                results[name]["flops_share_of_peak"] = summary_stats([flops / t / peak for t in times])
+            memory: list[float] = []
+            status = attempt(lambda step=steps[name], out=memory: out.append(_peak_memory(step, device)), device)
+            results[name].update(failed(["peak_mem_bytes"], status) if status else
+                                 {"peak_mem_bytes": exact(memory[0])})
+        if peak:
+            results[name]["gemm_peak_flops"] = exact(peak)
+        model.zero_grad(set_to_none=True)  # also after an out-of-memory error mid-backward
         model.eval()
 
-        def call():
-            with torch.no_grad(), autocast(device, bf16):
-                forward(step_batch.inputs, step_batch.lengths, None, step_batch.last)
+    def infer(name: str):
+        with torch.no_grad(), autocast(device, bf16):
+            forwards[name](data.inputs, data.lengths, None, data.last)
 
-        times = time_calls(call, device, config.repeats, config.warmup, config.max_call_s)
-        return {"infer_latency_ms": summary_stats([t * 1e3 for t in times]),
-                "infer_tokens_per_s": summary_stats([tokens / t for t in times])}
-
-    train_metrics = ["train_tokens_per_s", "achieved_flops", "peak_mem_bytes"]
-    if device.type == "cuda" and peak_flops(device_name(device), config.dtype) is not None:
-        train_metrics.append("flops_share_of_peak")
-    results.update(guarded(train_phase, train_metrics))
-    model.zero_grad(set_to_none=True)  # also after an out-of-memory error mid-backward
-    if results["train_tokens_per_s"].get("status") == "too_slow":
-        results.update(failed(["infer_latency_ms", "infer_tokens_per_s"], "too_slow"))
-    else:
-        results.update(guarded(infer_phase, ["infer_latency_ms", "infer_tokens_per_s"]))
-    depth = (model.encoder.sequential_depth(config.device, length) if hasattr(model.encoder, "sequential_depth")
-             else sequential_depth(MODELS[name].family, length, config.layers))
-    if depth is not None:
-        results["sequential_depth"] = exact(depth)
+    ready = [n for n in models if results[n]["train_tokens_per_s"].get("status") != "too_slow"]
+    timed = time_interleaved({n: functools.partial(infer, n) for n in ready}, device, config.repeats,
+                             config.warmup, config.max_call_s)
+    for name, model in models.items():
+        times = timed.get(name, results[name]["train_tokens_per_s"].get("status"))
+        results[name].update(failed(["infer_latency_ms", "infer_tokens_per_s"], times) if isinstance(times, str)
+                             else {"infer_latency_ms": summary_stats([t * 1e3 for t in times]),
+                                   "infer_tokens_per_s": summary_stats([tokens / t for t in times])})
+        depth = (model.encoder.sequential_depth(config.device, length) if hasattr(model.encoder, "sequential_depth")
+                 else sequential_depth(MODELS[name].family, length, config.layers))
+        if depth is not None:
+            results[name]["sequential_depth"] = exact(depth)
     return results
 
 
 def measure(config: SpeedConfig, progress: Callable[[str], None] | None = print) -> pd.DataFrame:
-    """One pass as a tidy frame (COLUMNS), one row per (model, length, batch, metric)."""
+    """One pass as a tidy frame (COLUMNS), one row per (model, length, batch, metric). Every
+    model is built once; at each (batch, length) all of them start from their initial weights
+    and are timed together (measure_length)."""
     if config.threads:
         torch.set_num_threads(config.threads)
     device = torch.device(config.device)
@@ -259,36 +282,36 @@ def measure(config: SpeedConfig, progress: Callable[[str], None] | None = print)
               "budget_params": config.budget_params, "width_rule": config.width_rule,
               "batch_kind": config.batch_kind, "layers": config.layers, "d_embed": config.d_embed,
               "threads": torch.get_num_threads(), "torch": torch.__version__}
-    rows = []
+    models, initial, ids, rows = {}, {}, {}, []
     for name in config.models:
         torch.manual_seed(config.seed)
         width = config.width if config.width_rule == "width" else None
-        model, sized = build_model(config.run_config(name), _Spec(config.classes, config.vocab), width=width)
-        model.to(device)
-        initial = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        ids = {"model": name, "implementation": implementation(name, model.encoder, config.device,
-                                                               config.compile),
-               "family": MODELS[name].family, "params_core": sized.params_core, "width": sized.width}
-        for batch in config.batches:
-            slow = False
-            for length in config.lengths:
-                model.load_state_dict(initial)  # every cell starts from the same weights
-                if config.compile:
-                    torch.compiler.reset()
-                if slow:  # a shorter length was already too slow: a longer one is slower still
-                    cell = failed(["train_tokens_per_s", "infer_latency_ms"], "too_slow")
-                else:
-                    cell = measure_cell(model, config, length, batch, name)
-                    slow = cell["train_tokens_per_s"].get("status") == "too_slow"
-                stamp = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        models[name], sized = build_model(config.run_config(name), _Spec(config.classes, config.vocab), width=width)
+        models[name].to(device)
+        initial[name] = {k: v.detach().clone() for k, v in models[name].state_dict().items()}
+        ids[name] = {"model": name, "implementation": implementation(name, models[name].encoder, config.device,
+                                                                     config.compile),
+                     "family": MODELS[name].family, "params_core": sized.params_core, "width": sized.width}
+    for batch in config.batches:
+        slow: set[str] = set()  # too slow at a shorter length: a longer one is slower still
+        for length in config.lengths:
+            for name in models:
+                models[name].load_state_dict(initial[name])  # every cell starts from the same weights
+            live = {n: m for n, m in models.items() if n not in slow}
+            cells = measure_length(live, config, length, batch) if live else {}
+            stamp = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+            for name in models:
+                cell = cells.get(name) or failed(["train_tokens_per_s", "infer_latency_ms"], "too_slow")
+                if cell["train_tokens_per_s"].get("status") == "too_slow":
+                    slow.add(name)
                 for metric, result in cell.items():
-                    rows.append({**common, **ids, "length": length, "batch": batch, "metric": metric,
+                    rows.append({**common, **ids[name], "length": length, "batch": batch, "metric": metric,
                                  "status": "ok", **result, "measured_at": stamp})
                 if progress is not None:
                     progress(_progress_line(name, config, length, batch, cell))
-        del model, initial
-        if device.type == "cuda":  # hand the cached blocks back before the next model
-            torch.cuda.empty_cache()
+    del models, initial
+    if device.type == "cuda":  # hand the cached blocks back
+        torch.cuda.empty_cache()
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -301,41 +324,3 @@ def _progress_line(name: str, config: SpeedConfig, length: int, batch: int, cell
     return (f"{name:<18} {config.width_rule:<6} {config.batch_kind:<6} threads={torch.get_num_threads()} "
             f"T={length:<5} B={batch:<4} train {show('train_tokens_per_s', ',.0f')} tok/s  "
             f"infer {show('infer_latency_ms', '.2f')} ms")
-
-
-def merge(old: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
-    """New rows replace old ones with the same KEY; sorted. Older files without the
-    width_rule/batch_kind columns are read as equal-parameter, full-batch rows."""
-    old = old.assign(**{k: old[k] if k in old else v for k, v in
-                        (("width_rule", "params"), ("batch_kind", "full"))}) if not old.empty else old
-    parts = [f for f in (old, frame) if not f.empty]
-    merged = pd.concat(parts, ignore_index=True) if parts else frame
-    merged = merged.drop_duplicates(subset=KEY, keep="last")
-    return merged.sort_values(["device", "dtype", "width_rule", "batch_kind", "threads", "budget_params",
-                               "model", "implementation", "batch", "length", "metric"], kind="stable")
-
-
-def _human(value: float) -> str:
-    if not math.isfinite(value):
-        return "nan"
-    for limit, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= limit:
-            return f"{value / limit:.2f}{suffix}"
-    return f"{value:.3g}"
-
-
-def summary(frame: pd.DataFrame, metrics: tuple[str, ...] = ("train_tokens_per_s", "infer_latency_ms",
-                                                            "peak_mem_bytes")) -> str:
-    """A compact text table per metric: rows (setting, model, batch), columns length."""
-    blocks = []
-    for metric in metrics:
-        part = frame[frame["metric"] == metric]
-        if part.empty:
-            continue
-        shown = part.assign(shown=[(s if isinstance(s, str) and s != "ok" else _human(v))
-                                   for s, v in zip(part["status"], part["value"], strict=True)],
-                            setting=part["width_rule"] + "/" + part["batch_kind"] + "/t" + part["threads"].astype(str))
-        table = shown.pivot_table(index=["setting", "model", "batch"], columns="length", values="shown",
-                                  aggfunc="first", sort=False)
-        blocks.append(f"{metric} (rows: setting, model, batch; columns: length)\n{table.to_string()}")
-    return "\n\n".join(blocks)

@@ -163,9 +163,11 @@ def draw_figures(out: Path, result: Analysis, group: str) -> list[tuple[str, Pat
         recall = selected[selected["task"] == "recall"] if not selected.empty else None
         if recall is not None and not recall.empty:
             recall_cells = with_knob(cells[cells["task"] == "recall"], "distance")
-            solve = "solve_rate" in recall_cells and recall_cells["solve_rate"].notna().any()
+            several = "n" in recall_cells and recall_cells["n"].max() > 1  # one seed: no interval, no solve panel
+            solve = several and "solve_rate" in recall_cells and recall_cells["solve_rate"].notna().any()
             caption = ("Headline: how far each model remembers. Recall test accuracy against dependency "
-                       "distance (points: seeds; line: mean; bars: 95% interval)"
+                       "distance " + ("(points: seeds; line: mean; bars: 95% interval)" if several else
+                                      "(one seed per cell: each marker is its run)")
                        + ("; right: solve rate with its exact interval" if solve else ""))
             figures.append((caption, plots.headline(with_knob(recall, "distance"), out / "headline.png", order,
                                                     cells=recall_cells)))

@@ -202,3 +202,35 @@ def finite(value) -> bool:
         return value is not None and math.isfinite(float(value))
     except (TypeError, ValueError):
         return False
+
+
+def ok_rows(frame: pd.DataFrame, column: str = "test_accuracy") -> pd.DataFrame:
+    """The ok runs with a `column` value, with an `init` column."""
+    if frame is None or frame.empty or column not in frame:
+        return pd.DataFrame()
+    rows = frame[frame["status"] == "ok"] if "status" in frame else frame
+    return with_init(rows.dropna(subset=[column]))
+
+
+def point_handle(color, marker: str, init: str, line: bool = True):
+    """A legend entry: the model's colour and marker, the init's line style (none for points);
+    a long-memory init's marker hollow."""
+    handle = model_handle(color, marker, init_line(init) if line else "none")
+    if init != "standard":
+        handle.set_markerfacecolor("white")
+    return handle
+
+
+def stripe(index: int, count: int, thin: float = 1.3, thick: float = 4.2) -> float:
+    """Line width of group `index`: the first drawn thickest, each later one thinner and on top,
+    so lines that coincide show as nested stripes instead of hiding each other."""
+    return thick - (thick - thin) * (index / (count - 1) if count > 1 else 1.0)
+
+
+def plain_x(ax, values: pd.Series) -> None:
+    """A continuous x axis (seconds, parameters) in plain numbers, log scale when it spans 8x."""
+    if spans_wide(values):
+        ax.set_xscale("log")
+        log_plain(ax.xaxis)
+    else:
+        ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}"))

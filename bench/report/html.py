@@ -109,7 +109,7 @@ IMAGE = re.compile(r"^!\[([^\]]*)\]\(([^)\s]+)\)$")
 
 def to_html(markdown_text: str, folder: Path, title: str, answer_box: bool = True) -> str:
     """The page for `markdown_text` (figures read from `folder`). With `answer_box`, the blocks
-    between the title and the first figure or second heading (the answer) are boxed."""
+    between the title and the first figure, note or second heading (the answer) are boxed."""
     lines = markdown_text.splitlines()
     figures = {Path(m.group(2)).stem: f"fig-{slug(Path(m.group(2)).stem)}"
                for m in (IMAGE.match(x.strip()) for x in lines) if m}
@@ -138,7 +138,7 @@ def to_html(markdown_text: str, folder: Path, title: str, answer_box: bool = Tru
             caption = f"<p><strong>{inline(image.group(1), figures)}</strong></p>"
             if out and out[-1] == caption:
                 out.pop()  # the markdown's bold caption line: the figure's own caption shows it
-        if boxed and (image or (heading and len(heading.group(1)) > 1)):
+        if boxed and (image or line.startswith("> ") or (heading and len(heading.group(1)) > 1)):
             flush()
             out.append("</div>")
             boxed = False

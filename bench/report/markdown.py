@@ -97,7 +97,7 @@ def task_table(summary: pd.DataFrame, task: str) -> pd.DataFrame:
         if column in rows and rows[column].notna().any():
             table[column.replace("_", " ")] = rows[column].values
     table["n"] = rows["n"].values
-    table["converged"] = rows["converged"].values if "converged" in rows else "unknown"
+    table["outcomes"] = rows["outcomes"].values if "outcomes" in rows else "unknown"
     table["diverged"] = rows["diverged"].values
     if "test_mse" in rows and rows["test_mse"].notna().any():
         table["test mse (95% CI)"] = [score_text(m, h, n) for m, h, n in

@@ -8,13 +8,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
-from matplotlib.lines import Line2D
 
-from bench.report.figure import data_ticks, legend_right, log_plain, model_handle, model_style, save
+from bench.report.figure import (  # matplotlib through figure.py: MPLCONFIGDIR and Agg first
+    Line2D,
+    data_ticks,
+    legend_right,
+    log_plain,
+    model_handle,
+    model_style,
+    plt,
+    save,
+    sns,
+)
 from bench.report.markdown import human
 
 

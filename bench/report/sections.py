@@ -48,13 +48,11 @@ def how_to_read() -> list[str]:
             f"learning), `{LEARNED}` or `{DIVERGED}`; and either `{STOPPED_EARLY}` or `{AT_CAP}`. A "
             f"cell's solve rate, where shown, is the share of its seeds that solved, with an exact "
             f"95% interval.",
-            "- `diverged` counts runs whose loss went non-finite; they have no test score and are "
-            "never dropped silently. `converged` counts seeds whose validation stopped improving "
-            "(an early stop, or no new best in the last `patience` validations at the step cap; "
-            "`unknown`: results from before the harness recorded it). A run that early stopping "
-            "ended before the cap at chance (best validation within 0.05 of the trivial baseline) "
-            "*stalled*: it never started learning, so it does not count as converged, except at an "
-            "information limit the task computes (fill-in's left-only ceiling).",
+            "- `outcomes` counts a cell's runs in those words, e.g. `2 solved (stopped early); 1 stalled "
+            "at chance (at cap)`; `unknown`: results from before the harness recorded them. A left-only "
+            "model on fill-in reads `bounded by the left-only ceiling`: the task's information limit, not "
+            "a failure to train. `diverged` counts runs whose loss went non-finite; they have no test "
+            "score and are never dropped silently.",
             "- The **trivial baseline** is the accuracy of the best guess without the ability the task "
             "tests, computed from the data per task (chance, a constant guess, the key-blind guess of "
             "associative recall, a guess among MQAR's context values); a score at or below it is "

@@ -6,6 +6,7 @@ import pandas as pd
 from bench.analysis.analyze import Analysis
 from bench.analysis.claims import GPU_ANCHORS
 from bench.analysis.labels import sort_models
+from bench.analysis.speed import gemm_peaks, metric_table
 from bench.report.markdown import human, markdown
 
 GPU_NOTE = ("What a GPU would change (the project's own H100 probe, copied with its setting into "
@@ -30,6 +31,7 @@ def speed_section(result: Analysis) -> list[str]:
               markdown(result.throughput, numbers=human), "",
               "Speed-up over the LSTM (training tokens/s ratio in the same setting and length; > 1 "
               "is faster):", "", markdown(result.speedup_wide, numbers="{:.2f}".format), ""]
+    lines += _ceiling_and_memory(result.speed)
     if not result.scaling.empty:
         lines += ["Thread scaling (what a second core buys on this CPU: training tokens/s at 2 threads over 1 "
                   "thread, same model and length; 1.0 = no gain, 2.0 = perfect):", "",
@@ -42,6 +44,27 @@ def speed_section(result: Analysis) -> list[str]:
               "step):", ""]
     lines += ([markdown(result.efficiency, numbers="{:.3g}".format), ""] if not result.efficiency.empty else
               ["_No run matches a speed row (same model, device, threads, length, batch and budget)._", ""])
+    return lines
+
+
+def _ceiling_and_memory(speed: pd.DataFrame) -> list[str]:
+    """The share of the machine's own GEMM peak each model reaches, and one training step's
+    peak memory (rows written by `bench speed` since issue 21; older files have none)."""
+    lines, peaks = [], gemm_peaks(speed)
+    share, memory = metric_table(speed, "flops_share_of_peak"), metric_table(speed, "peak_mem_bytes")
+    if not peaks.empty and not share.empty:
+        about = "; ".join(f"{r.setting}: {human(r.peak_flops)}FLOP/s (cells {human(r.low)}-{human(r.high)})"
+                          for r in peaks.itertuples())
+        lines += ["Share of the machine's fp32 (bf16 on CUDA) GEMM peak: each model's achieved FLOP/s (model "
+                  "FLOPs of a training step, 3 x forward, over its time) divided by the best of one large square "
+                  f"matmul timed among the models' steps at the same threads ({about}):", "",
+                  markdown(share, numbers="{:.1%}".format), ""]
+    if not memory.empty:
+        lengths = [c for c in memory.columns if c not in ("setting", "line")]
+        memory[lengths] = memory[lengths] / 1e6
+        lines += ["Peak memory of one training step, MB (CPU: the step's net tensor allocations from "
+                  "torch.profiler's memory events, weights excluded; CUDA: torch.cuda.max_memory_allocated, "
+                  "weights included):", "", markdown(memory, numbers="{:.1f}".format), ""]
     return lines
 
 

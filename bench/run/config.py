@@ -1,8 +1,9 @@
 """One typed run config with its defaults in code, and its content-hashed id.
 
-Unknown or mistyped overrides fail loudly (ValueError naming the valid keys); nothing is
-ever exec'd. The run id is a hash of the sorted config JSON plus the task's version, so
-re-running a finished config finds its twin and a changed task re-runs.
+Unknown, mistyped or out-of-range settings fail loudly (ValueError naming what is valid)
+before anything trains; nothing is ever exec'd. The run id hashes the sorted config JSON,
+the task's version and the code this run executes (bench/run/version.py), so re-running a
+finished config finds its twin, and a changed task, model file or loop re-runs.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.run.version import run_code
+from bench.run.version import run_code, run_spec
 
 MAX_SEED = 2**32 - 1  # numpy's and torch's generators both take it; a task salts it itself
 INITS = ("standard", "chrono", "orthogonal")  # which apply to which model: bench/models/init.py
@@ -104,9 +105,12 @@ class RunConfig:
     def run_id(self, task_version: int) -> str:
         """Hash of the config key and the hash of the code this run executes
         (bench.run.version.run_code: the loop, its model's and its task's files): the same
-        config on changed code is a new run, never a stale twin; another model's edit is not."""
+        config on changed code is a new run, never a stale twin; another model's edit is not.
+        The registries' specs of its model and task count too (version.run_spec): a model
+        registered under a built-in name cannot take the built-in's ids."""
         blob = json.dumps({"config": self.to_dict(), "task_version": task_version,
-                           "code": run_code(self.model, self.task).hash}, sort_keys=True, separators=(",", ":"))
+                           "code": run_code(self.model, self.task).hash,
+                           "spec": run_spec(self.model, self.task)}, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 

@@ -170,6 +170,42 @@ def run_code(model: str, task: str) -> CodeIdentity:
     return CodeIdentity(files_hash(labels), labels)
 
 
+def _simple(value) -> str | None:
+    """repr of a value that names a configuration (str, number, bool, None, tuples of them)."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return repr(value)
+    if isinstance(value, tuple) and all(_simple(v) is not None for v in value):
+        return repr(value)
+    return None
+
+
+def builder_identity(function) -> str:
+    """What a builder is, beyond its file: its module and qualified name, and the simple
+    values its closure and defaults bind (`_recurrent("lstm")` and `_recurrent("gru")` share
+    a file and a qualified name but not the cell they build)."""
+    cells = [_simple(c.cell_contents) for c in (getattr(function, "__closure__", None) or ())]
+    defaults = [_simple(d) for d in (getattr(function, "__defaults__", None) or ())]
+    return repr((function.__module__, function.__qualname__, cells, defaults))
+
+
+def run_spec(model: str, task: str) -> str:
+    """16 hex digits over what the registries say the run's model and task are (their spec
+    fields and builders' identities): a spec registered under a built-in name that reuses
+    another model's builder from the same file gets another run id than the genuine one."""
+    import dataclasses
+
+    from bench.models import MODELS
+    from tasks.base import TASKS
+
+    parts = []
+    for spec in (MODELS[model], TASKS[task]):
+        for field in dataclasses.fields(spec):
+            value = getattr(spec, field.name)
+            parts.append((field.name, builder_identity(value) if callable(value) else _simple(value)
+                          if _simple(value) is not None else repr(type(value).__name__)))
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
 def is_current(code: str, files) -> bool:
     """Was a record with code hash `code` over `files` computed by the code on disk now?"""
     try:

@@ -160,9 +160,14 @@ def draw_figures(out: Path, result: Analysis, group: str) -> list[tuple[str, Pat
     order, figures, selected = result.order, [], result.selected
     cells = result.summary
     if group == "headline":
-        recall = selected[selected["task"] == "recall"] if not selected.empty else None
+        # every init at its own best lr (colour: model, line style: init), not only each cell's choice
+        by_init = getattr(result, "selected_init", None)
+        source = by_init if by_init is not None and not by_init.empty else selected
+        init_cells = getattr(result, "summary_init", None)
+        cells_source = init_cells if init_cells is not None and not init_cells.empty else cells
+        recall = source[source["task"] == "recall"] if not source.empty else None
         if recall is not None and not recall.empty:
-            recall_cells = with_knob(cells[cells["task"] == "recall"], "distance")
+            recall_cells = with_knob(cells_source[cells_source["task"] == "recall"], "distance")
             several = "n" in recall_cells and recall_cells["n"].max() > 1  # one seed: no interval, no solve panel
             solve = several and "solve_rate" in recall_cells and recall_cells["solve_rate"].notna().any()
             caption = ("Headline: how far each model remembers. Recall test accuracy against dependency "

@@ -37,7 +37,7 @@ class Analysis:
     summary_init: pd.DataFrame  # one row per (cell, init)
     claims: list[Claim]
     environment: pd.DataFrame  # per distinct environment of the run records
-    curves: pd.DataFrame  # validation curve points of the selected runs
+    curves: pd.DataFrame  # validation curve points of the runs at each (cell, init)'s best lr
     speed: pd.DataFrame  # speed.csv rows as given
     speed_ok: pd.DataFrame  # ok training-throughput rows with line/setting labels
     throughput: pd.DataFrame  # tokens/s per (setting, line) x length
@@ -75,7 +75,8 @@ def analyze(table: pd.DataFrame, records: list[dict[str, Any]] | None = None,
     return Analysis(all_runs=all_runs, runs=runs, older=older, selected=selected, grid=grid,
                     summary=summary, selected_init=selected_init, summary_init=summary_init,
                     claims=claims, environment=environment(records),
-                    curves=curve_frame(records, selected), speed=speed, speed_ok=ok_rows(speed),
+                    curves=curve_frame(records, selected_init if not selected_init.empty else selected),
+                    speed=speed, speed_ok=ok_rows(speed),
                     throughput=throughput_table(speed), speedups=speedup_ratios(speed),
                     speedup_wide=speedup_table(speed), scaling=thread_scaling(speed),
                     efficiency=harness_efficiency(selected, speed),

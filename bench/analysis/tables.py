@@ -187,6 +187,7 @@ def curve_frame(records: list[dict[str, Any]], selected: pd.DataFrame) -> pd.Dat
     """One row per (run, validation point) for the selected runs."""
     keep = set(selected["run_id"]) if not selected.empty and "run_id" in selected else set()
     rows = [{"run_id": r["run_id"], "task": r["config"]["task"], "model": r["config"]["model"],
+             "init": r["config"].get("init", "standard"),
              "variant": ",".join(f"{k}={v}" for k, v in sorted(r["config"]["variant"].items())),
              "seed": r["config"]["seed"], **point}
             for r in records if r["run_id"] in keep for point in r.get("curve", [])]

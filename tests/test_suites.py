@@ -130,3 +130,13 @@ def test_bench_run_on_a_two_stage_suite_runs_the_confirmation_seeds_by_itself(tm
                          "--no-progress"]) == 0
         assert "next stage" not in capsys.readouterr().out
     assert "tiny_two_stage" not in SUITES
+
+
+def test_quick_follows_the_standard_protocol_at_a_small_scale():
+    runs = SUITES["quick"].runs()
+    recall = {(run.model, run.init) for run in runs if run.task == "recall"}
+    assert {("lstm", "chrono"), ("gru", "chrono"), ("rnn", "orthogonal"), ("lstm", "standard")} <= recall
+    assert all(run.min_steps == 0 for run in runs)  # no stop at chance: the loop's rule, not min_steps
+    assert {run.variant["n_pairs"] for run in runs if run.task == "recall"} == {1}
+    assert all(run.variant["slack"] > 0 for run in runs if run.task == "recall")  # the fact at a random position
+    assert {run.seed for run in runs} == {0} and len({run.lr for run in runs}) == 1  # preliminary by the rules

@@ -27,13 +27,15 @@ SIZES = ("n_train", "n_val", "n_test")  # split sizes: not part of a run's short
 
 
 def short_variant(task: str, variant: dict[str, Any]) -> str:
-    """Only the knobs that differ from the task's defaults, split sizes left out ('' for the
-    default variant): short enough for a progress bar."""
+    """The knobs that differ from the task's defaults, split sizes left out, and always the
+    task's sweep knob (recall's distance, copy's lag: bench.analysis.labels.TASK_KNOBS), so a
+    run at the default distance still says which: short enough for a progress bar."""
+    from bench.analysis.labels import TASK_KNOBS
     from tasks.base import TASKS
 
-    defaults = TASKS[task].defaults
+    defaults, knob = TASKS[task].defaults, TASK_KNOBS.get(task)
     return variant_label({k: v for k, v in variant.items()
-                          if defaults.get(k) != v and k not in SIZES})
+                          if (defaults.get(k) != v or k == knob) and k not in SIZES})
 
 
 def label(config: dict[str, Any]) -> str:

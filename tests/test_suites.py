@@ -80,7 +80,7 @@ def test_the_grid_extends_past_an_edge_choice_then_confirms_at_an_interior_one()
     assert all(c.replace(seed=0) == tuned[2] for c in nxt)  # everything else as tuned
 
 
-def test_the_grid_stops_at_its_limit_and_never_extends_where_nothing_was_learned():
+def test_the_grid_stops_at_its_limit_and_extends_upward_where_nothing_was_learned():
     tuned = [RunConfig(model="gru", seed=0, lr=lr, **BASE) for lr in START_LRS]
     finished = list(zip(tuned, (0.9, 0.5, 0.3), strict=True))
     for lr in (3e-4, 1e-4):  # the best keeps sitting at the lower edge
@@ -90,7 +90,12 @@ def test_the_grid_stops_at_its_limit_and_never_extends_where_nothing_was_learned
     limit = next_runs(tuned, tidy_rows(finished), confirm)
     assert [(c.lr, c.seed) for c in limit] == [(1e-4, 1), (1e-4, 2)]  # at LR_LIMITS: confirmed there
     flat = list(zip(tuned, (0.11, 0.12, 0.13), strict=True))  # every lr at chance (baseline 0.1)
-    assert [(c.lr, c.seed) for c in next_runs(tuned, tidy_rows(flat), confirm)] == [(3e-3, 1), (3e-3, 2)]
+    for lr in (3e-2, 1e-1):  # nothing learned: extend upward to the limit, one step at a time
+        nxt = next_runs(tuned, tidy_rows(flat), confirm)
+        assert [(c.lr, c.seed) for c in nxt] == [(lr, 0)]
+        flat.append((nxt[0], 0.12))
+    # still at chance everywhere: every lr ties, the middle one (1e-2 of 1e-3..1e-1) is confirmed
+    assert [(c.lr, c.seed) for c in next_runs(tuned, tidy_rows(flat), confirm)] == [(1e-2, 1), (1e-2, 2)]
 
 
 def test_each_init_is_its_own_tuning_group():

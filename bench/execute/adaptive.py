@@ -43,8 +43,8 @@ def tuning_groups(runs: Sequence[RunConfig]) -> dict[str, list[RunConfig]]:
     out = {}
     for key, group in groups.items():
         lrs = {c.lr for c in group}
-        seeds = {c.lr: {c.seed for c in group if c.lr == lr} for lr in lrs for c in group}
-        if len(lrs) > 1 and len({frozenset(s) for s in seeds.values()}) == 1:
+        seeds = {lr: frozenset(c.seed for c in group if c.lr == lr) for lr in lrs}
+        if len(lrs) > 1 and len(set(seeds.values())) == 1:
             out[key] = group
     return out
 
@@ -84,9 +84,12 @@ def next_runs(first: Sequence[RunConfig], table: pd.DataFrame,
         selected, choice = select_lr(rows, per_init=True)
         picked = choice[choice["selected"]].iloc[0]
         lr = float(picked["lr"])
-        learned = bool(picked.get("learned", True))
-        step = -1 if lr == lrs[0] else +1 if lr == lrs[-1] else 0
-        nxt = _neighbour(lr, step) if step and learned else None
+        learned = bool(choice["learned"].any()) if "learned" in choice else True
+        if learned:  # past an edge choice, by one step
+            step = -1 if lr == lrs[0] else +1 if lr == lrs[-1] else 0
+            nxt = _neighbour(lr, step) if step else None
+        else:  # no lr left chance: larger steps may still escape the plateau, so extend upward to the limit
+            nxt = _neighbour(lrs[-1], +1)
         if nxt is not None:
             out += [base.replace(lr=nxt, seed=s) for s in seeds]
         else:

@@ -77,6 +77,24 @@ class RunHooks(Protocol):
     def finish(self, record: dict[str, Any]) -> None: ...
 
 
+LIBRARIES = ("transformers", "numpy", "scipy", "pandas", "tokenizers", "datasets")  # besides torch (in the env)
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries whose code can move a number (the Transformer is a
+    `transformers` BertEncoder; data and statistics use the rest), recorded with every run by
+    the process that writes it (the workers share its environment)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for name in LIBRARIES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
 class Tally:
     """Writes each finished record at once, counts it, and tells the hooks."""
 
@@ -86,6 +104,7 @@ class Tally:
         self.counts = {"asked": len(runs), "skipped": len(runs) - len(todo), "ok": 0, "diverged": 0}
 
     def add(self, record: dict[str, Any]) -> None:
+        record.setdefault("environment", {}).setdefault("libraries", library_versions())
         try:
             write_run(self.out, record)
         except OSError as error:  # disk full, folder gone or made read-only mid-sweep

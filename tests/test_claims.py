@@ -92,7 +92,7 @@ def test_forgetting_refuted_when_attention_fails_at_length_and_undecidable_at_th
     small = claims.claim_forgetting(solve_frame(SOLVES, seeds=3))
     assert small.verdict == INCONCLUSIVE
     assert all(p.reason == UNREACHABLE for p in small.parts), small.parts  # 3/3 vs 0/3 cannot pass 4 tests
-    assert "cannot pass the corrected level" in small.parts[0].detail
+    assert "cannot pass the Holm-corrected level" in small.parts[0].detail
 
 
 def test_no_p_value_is_set_by_hand_and_few_seeds_read_preliminary():
@@ -181,8 +181,10 @@ def test_claim_2_compares_left_only_models_with_the_left_only_ceiling():
     leak = claims.claim_bidirectional(fill_in({**FILL, ("transformer_causal", 32): 0.40}, ceiling=0.14))
     assert leak.verdict == REFUTED
     assert any("transformer_causal" in p.name and p.verdict == REFUTED for p in leak.parts)
-    # a bidirectional model must beat the ceiling too, not only the halfway bar
-    assert claims.claim_bidirectional(fill_in({**FILL, ("bilstm", 32): 0.80}, ceiling=0.92)).verdict == REFUTED
+    # a bidirectional model that does not clear the ceiling does not fill in; with one test fixed
+    # in advance (its solve rate against its one-directional counterpart's) that is no evidence either way
+    below = claims.claim_bidirectional(fill_in({**FILL, ("bilstm", 32): 0.80}, ceiling=0.92))
+    assert next(p for p in below.parts if "bilstm fills in" in p.name).verdict == INCONCLUSIVE
     # results without the ceiling (an older fill_in) cannot test the claim
     old = fill_in().drop(columns="left_only_ceiling")
     assert claims.claim_bidirectional(old).verdict == NOT_RUN
@@ -306,3 +308,17 @@ def test_clipping_claim_under_both_optimizers():
     assert [p.name for p in mixed.parts] == ["adamw", "sgd"]  # both optimizers shown
     assert set(mixed.evidence["optimizer"]) == {"adamw", "sgd"}
     assert claims.claim_clipping(pd.DataFrame()).verdict == NOT_RUN
+
+
+def test_claims_count_held_out_seeds_only_and_a_plateau_stop_below_the_bar_is_undertrained():
+    # seeds 0 and 1 chose the lr (tuning) and solved; the four held-out seeds did not
+    frame = solve_frame({**SOLVES, ("transformer_causal", 128): 2})
+    frame["tuning"] = frame["seed"] < 2
+    part = next(p for p in claims.claim_forgetting(frame).parts if p.name.startswith("transformer_causal holds"))
+    assert "0/4 solved" in part.detail and part.verdict in (REFUTED, INCONCLUSIVE)
+    # the LSTM at d=128 learned a little and stopped early on a plateau: its fall is not a verdict
+    short = solve_frame(SOLVES)
+    rows = (short["model"] == "lstm") & short["variant"].str.contains("distance=128,")
+    short.loc[rows, ["test_accuracy", "val_accuracy", "steps_done"]] = [0.40, 0.40, 900]
+    falls = next(p for p in claims.claim_gates_mitigate(short).parts if p.name.startswith("lstm falls"))
+    assert falls.verdict == INCONCLUSIVE and falls.reason == "undertrained"

@@ -35,6 +35,7 @@ import pandas as pd
 
 from bench.analysis.convergence import converged_runs, converged_text
 from bench.analysis.labels import shared_settings, with_knob
+from bench.analysis.outcome import LEARNED, STOPPED_EARLY, ending, outcome
 from bench.analysis.rates import Rate, rate_of
 from bench.analysis.stats import (
     INCONCLUSIVE,
@@ -68,16 +69,35 @@ class Cell:
     grid: int | None = None  # learning rates tried for the cell; None: unknown
     solved: dict = field(default_factory=dict)  # {seed: reached the solve bar on test}
     val_solved: dict = field(default_factory=dict)  # {seed: reached the solve bar on validation}
+    tuning: frozenset = frozenset()  # seeds whose validation chose the cell's lr / init
+    stopped_short: frozenset = frozenset()  # seeds that learned, stayed below the bar and stopped early
+
+    def _held(self, values: dict) -> dict:
+        held = {s: v for s, v in values.items() if s not in self.tuning}
+        return held or values  # a cell nothing was chosen for: every seed is held out
 
     @property
     def rate(self) -> Rate:
-        """k of n seeds solved (test accuracy at or above the solve bar)."""
+        """k of n held-out seeds solved (test accuracy at or above the solve bar): the seeds that
+        chose nothing, so a solve that won the lr choice does not also count as evidence."""
+        return rate_of(self._held(self.solved).values())
+
+    @property
+    def rate_all(self) -> Rate:
         return rate_of(self.solved.values())
 
     @property
     def val_rate(self) -> float:
-        """The share of seeds whose validation accuracy reached the bar (for choices)."""
-        return rate_of(self.val_solved.values()).rate
+        """The share of tuning seeds whose validation accuracy reached the bar (for choices such
+        as where a model falls; every seed when none tuned)."""
+        tuned = {s: v for s, v in self.val_solved.items() if s in self.tuning} or self.val_solved
+        return rate_of(tuned.values()).rate
+
+    @property
+    def undertrained(self) -> bool:
+        """A held-out seed stopped early on a plateau below the bar after it started learning:
+        it did not use its whole budget, so its 'not solved' is not a failure at this cap."""
+        return any(s not in self.tuning for s in self.stopped_short)
 
     @property
     def mean(self) -> float:
@@ -115,7 +135,17 @@ def cell_of(frame: pd.DataFrame, label: str, metric: str = "test_accuracy", limi
     hits = dict(zip(rows["seed"], solved(rows), strict=True))
     on_val = rows.assign(test_accuracy=rows["val_accuracy"]) if "val_accuracy" in rows else rows.iloc[0:0]
     val_hits = dict(zip(on_val["seed"], solved(on_val), strict=True))
-    return Cell(label, scores, converged, grid, hits, val_hits)
+    tuning = frozenset(rows.loc[rows["tuning"].fillna(False).astype(bool), "seed"]) if "tuning" in rows \
+        else frozenset()
+    short = frozenset(seed for seed, row in zip(rows["seed"], rows.to_dict("records"), strict=True)
+                      if _stopped_short(row))
+    return Cell(label, scores, converged, grid, hits, val_hits, tuning, short)
+
+
+def _stopped_short(row: dict) -> bool:
+    """Learned (left chance), below the bar, and stopped before its cap."""
+    metrics = {k: v for k, v in row.items() if not (isinstance(v, float) and math.isnan(v))}
+    return outcome(metrics) == LEARNED and ending(metrics) == STOPPED_EARLY
 
 
 def _gate(part: Part, cells: list[Cell]) -> Part:

@@ -17,7 +17,7 @@ Pure scipy/pandas, no torch.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from scipy import stats as sps
 
@@ -32,6 +32,7 @@ from bench.analysis.stats import (
     REFUTED,
     SUPPORTED,
     Part,
+    holm,
 )
 
 MIN_RATE_EFFECT = 0.2  # smallest difference in solve rate of interest (one seed in five)
@@ -141,20 +142,18 @@ def rate_versus(a: Rate, rate: float, name: str, label: str = "A", alpha: float 
 
 
 def mark_unreachable(parts: list[Part], floors: dict[str, float], alpha: float = ALPHA) -> list[Part]:
-    """After Holm: a part left undecided whose most extreme outcome (`floors`: name -> smallest
-    possible p) times the number of tests in the claim reaches alpha says so (reason
-    UNREACHABLE): at Holm's first step even that outcome could not pass, so more seeds, not
-    a different result, would decide it. (Holm steps down: ranked after decisive parts, such
-    a part can still pass, and then it is not undecided.)"""
-    tested = sum(1 for p in parts if not math.isnan(p.p_value))
+    """After Holm: a part left undecided that would stay undecided even at its most extreme
+    outcome (`floors`: name -> smallest possible p at its n; Holm rerun with that p in its
+    place, the other parts as they are) says so, reason UNREACHABLE: more seeds, not a
+    different result, would decide it."""
     out = []
-    for part in parts:
+    for index, part in enumerate(parts):
         floor = floors.get(part.name)
-        if (floor is not None and part.verdict == INCONCLUSIVE and tested
-                and floor * tested >= alpha and part.reason != BELOW_MIN_EFFECT):
-            part = Part(part.name, part.verdict,
-                        f"{part.detail}; even the most extreme outcome at this n (p={floor:.3g}) "
-                        f"cannot pass the corrected level of {tested} tests", UNREACHABLE, part.p_value,
-                        part.p_adjusted, part.effect, part.effect_lo, part.effect_hi, part.n)
+        if floor is not None and part.verdict == INCONCLUSIVE and part.reason != BELOW_MIN_EFFECT:
+            extreme = [replace(p, p_value=floor, verdict=SUPPORTED) if i == index else p for i, p in enumerate(parts)]
+            if holm(extreme, alpha)[index].verdict != SUPPORTED:
+                part = replace(part, reason=UNREACHABLE,
+                               detail=f"{part.detail}; even the most extreme outcome at this n (p={floor:.3g}) "
+                                      f"cannot pass the Holm-corrected level of this claim's tests")
         out.append(part)
     return out

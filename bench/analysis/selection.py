@@ -77,7 +77,8 @@ def select_lr(runs: pd.DataFrame, order: Sequence[str] = (),
     """Per cell (per cell and init with per_init), the (init, lr) chosen by the module's rule.
 
     Returns (the runs at the chosen combination, with `lr_grid` = lrs the chosen init tried,
-    `lr_edge`, `lr_at_limit`, `inits_tried`; the grid: one row per (cell, init, lr) with
+    `lr_edge`, `lr_at_limit`, `inits_tried`, `tuning` (the seed took part in the choice); the
+    grid: one row per (cell, init, lr) with
     mean_val_accuracy over the compared seeds `tuned_on`, seeds (how many it ran), diverged,
     grid_size (lrs of that init), selected, edge, at_limit)."""
     if runs.empty:
@@ -130,7 +131,12 @@ def select_lr(runs: pd.DataFrame, order: Sequence[str] = (),
     picked = grid.loc[grid["selected"], grid_keys + ["grid_size", "edge", "at_limit"]]
     picked = picked.rename(columns={"grid_size": "lr_grid", "edge": "lr_edge", "at_limit": "lr_at_limit"})
     selected = frame.merge(picked, on=grid_keys).merge(inits, on=CELL, how="left")
-    selected = selected.drop(columns=["_val", "_shared", "_common", "tuned_on"])
+    # `tuning`: this seed's validation score took part in a choice (the cell tried more than one
+    # combination); the claims test the other, held-out seeds only
+    combos = grid.groupby(keys, dropna=False).size().rename("_combos").reset_index()
+    selected = selected.merge(combos, on=keys, how="left")
+    selected["tuning"] = selected["_common"] & (selected["_combos"] > 1)
+    selected = selected.drop(columns=["_val", "_shared", "_common", "tuned_on", "_combos"])
     return selected, sort_cells(grid.drop(columns="_key"), order)
 
 

@@ -91,6 +91,10 @@ def summarize(selected: pd.DataFrame, order: Sequence[str] = (), per_init: bool 
             steps = ok.loc[solved(ok), "steps_to_bar"] if "steps_to_bar" in ok else pd.Series(dtype=float)
             row.update({"n_solved": rate.k, "solve_rate": rate.rate, "solve_lo": lo, "solve_hi": hi,
                         "median_steps_to_bar": float(steps.median()) if steps.notna().any() else float("nan")})
+            if "tuning" in group and group["tuning"].any() and (~group["tuning"].astype(bool)).any():
+                held = group[~group["tuning"].astype(bool)]  # what the claims count
+                held_rate = rate_of(solved(held))
+                row.update({"held_out_solved": held_rate.k, "held_out_n": held_rate.n})
         if "test_mse" in ok and ok["test_mse"].notna().any():
             mse = mean_ci(ok["test_mse"])
             row.update({"test_mse": mse.mean, "test_mse_ci95": mse.half})

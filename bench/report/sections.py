@@ -1,6 +1,8 @@
 """Markdown sections about the runs: overview, how to read, environment, claims, results."""
 from __future__ import annotations
 
+import pandas as pd
+
 from bench.analysis.analyze import Analysis
 from bench.analysis.claims import GPU_ANCHORS
 from bench.analysis.labels import shared_text, short_variant
@@ -13,6 +15,8 @@ from bench.analysis.outcome import (
     STALLED,
     STOPPED_EARLY,
 )
+from bench.analysis.rates import MIN_RATE_EFFECT
+from bench.analysis.selection import LR_LIMITS
 from bench.analysis.stats import MIN_EFFECT, MIN_SEEDS, NOT_RUN, Claim
 from bench.analysis.tables import DIVERGED_VAL, MIN_GRID, accuracy_matrix, lr_grid_table
 from bench.report.markdown import markdown, task_table
@@ -57,11 +61,15 @@ def how_to_read() -> list[str]:
             "tests, computed from the data per task (chance, a constant guess, the key-blind guess of "
             "associative recall, a guess among MQAR's context values); a score at or below it is "
             "marked `≤ baseline`.",
-            f"- **Verdicts**: two models are compared seed by seed (same seed, same data) with a "
-            f"paired t-test. `supported` / `refuted` need a difference of at least {MIN_EFFECT:g} "
-            f"accuracy that stays significant after the Holm correction over all comparisons of the "
-            f"claim. `inconclusive` says why (overlap, below min effect, undertrained: the losing "
-            f"model did not converge, ...). `preliminary`: fewer than {MIN_SEEDS} seeds or fewer than "
+            f"- **Verdicts**: on tasks whose runs solve or fail (recall, copy, fill-in) two cells are "
+            f"compared by their solve rates with Barnard's exact test, one cell against a rate of 0.5 with "
+            f"the exact binomial test, counting held-out seeds only (not the seeds whose validation chose the "
+            f"lr and init); graded scores (cloze) seed by seed with a paired t-test (an exact sign-flip test "
+            f"where the differences have no variance). `supported` / `refuted` need a difference of at least "
+            f"{MIN_RATE_EFFECT:g} in solve rate or {MIN_EFFECT:g} in accuracy that stays significant after the "
+            f"Holm correction over the parts of the claim. `inconclusive` says why (overlap, below min effect, "
+            f"no test at this n can pass, held to the longest distance, undertrained: the losing side stopped "
+            f"early on a plateau below the bar, ...). `preliminary`: fewer than {MIN_SEEDS} seeds or fewer than "
             f"{MIN_GRID} learning rates, so nothing was tested yet. `not run`: the runs are missing.",
             ""]
 
@@ -126,23 +134,31 @@ def lr_section(result: Analysis) -> list[str]:
     if grid is None or grid.empty:
         return []
     lines = ["### Learning-rate grid", "",
-             f"Rule: per cell, the lr with the best mean validation accuracy over the seeds every lr "
-             f"ran (diverged seeds count as {DIVERGED_VAL:g}; ties to the smaller lr); test scores are "
-             f"reported at that lr only, over all its seeds, never chosen on test. A cell tuned on one "
-             f"seed and then confirmed at the chosen lr with more seeds (tune-then-confirm) chooses on "
-             f"that seed: the column 'chosen on seeds' says which. A verdict needs a grid of at least "
-             f"{MIN_GRID} lrs per cell.", ""]
+             f"Rule (bench/analysis/selection.py): per (cell, init), the lr with the best mean validation "
+             f"accuracy over the seeds every lr ran (diverged seeds count as {DIVERGED_VAL:g}); ties go to the "
+             f"standard init, then to the middle of the tied lrs; where no lr left chance every lr ties. The "
+             f"cell reports the (init, lr) that is best on validation; test scores are never used for a choice. "
+             f"A choice at an edge extended the grid by a half-decade step (until the choice was interior or "
+             f"the grid reached {LR_LIMITS[0]:g} / {LR_LIMITS[1]:g}); a grid where nothing left chance extended "
+             f"upward to {LR_LIMITS[1]:g}. 'chosen on seeds': the tuning seeds, which the claims do not count. "
+             f"A verdict needs a grid of at least {MIN_GRID} lrs per cell.", ""]
     chosen = grid[grid["selected"]]
-    edge = chosen[chosen["edge"]]
     small = chosen[chosen["grid_size"] < MIN_GRID]
     if len(small):
         sizes = ", ".join(str(k) for k in sorted(small["grid_size"].unique()))
-        lines += [f"**{len(small)} of {len(chosen)} cells tried fewer than {MIN_GRID} learning rates "
-                  f"(grid of {sizes}): their verdicts are preliminary.**", ""]
-    if len(edge):
-        edge = edge.assign(variant=short_variant(edge))
-        names = ", ".join(f"{r.task} [{r.variant}] {r.model} (lr {r.lr:g})" for r in edge.itertuples())
-        lines += [f"**Chosen at the grid's edge ({len(edge)} cells; widen the grid):** {names}.", ""]
+        lines += [f"**{len(small)} of {len(chosen)} (cell, init) choices tried fewer than {MIN_GRID} learning "
+                  f"rates (grid of {sizes}): their verdicts are preliminary.**", ""]
+    interior = int((~chosen["edge"]).sum())
+    lines += [f"{interior} of {len(chosen)} (cell, init) choices are interior to their grid."]
+    for flag, words in ((chosen["edge"] & ~chosen.get("at_limit", False), "at the grid's edge (the best lr may "
+                         "lie outside it)"), (chosen.get("at_limit", pd.Series(False, index=chosen.index)),
+                                             "at the grid's limit (the grid was extended as far as the rule goes)")):
+        rows = chosen[flag.astype(bool)] if len(chosen) else chosen
+        if len(rows):
+            rows = rows.assign(variant=short_variant(rows))
+            names = ", ".join(f"{r.task} [{r.variant}] {r.model} ({r.init}, lr {r.lr:g})" for r in rows.itertuples())
+            lines += ["", f"**Chosen {words} ({len(rows)}):** {names}."]
+    lines.append("")
     lines += ["<details><summary>validation accuracy per lr</summary>", "",
               markdown(lr_grid_table(grid, result.order)), "</details>", ""]
     return lines

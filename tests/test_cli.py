@@ -64,6 +64,8 @@ def test_run_writes_runs_and_table_then_resumes(tmp_path, capsys):
     (["run", "--task", "recall", "--steps", "many"], "invalid int value"),
     (["run", "--task", "recall", "--colour", "red"], "unrecognized arguments"),
     (["run", "--suite", "quik"], "valid: quick"),
+    (["run", "--suite", "quick", "--only", "mqar"], "not in suite quick (its tasks: cloze, fill_in"),
+    (["run", "--task", "recall", "--only", "recall"], "--only TASK goes with --suite"),
     (["run", "--task", "recall", "--budget-params", "10"], "cannot be met"),
     (["params", "--budget-params", "0"], ">= 1"),
 ])
@@ -150,6 +152,18 @@ def test_bad_settings_are_one_line_naming_the_valid_keys(tmp_path, capsys, argv,
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and needle in err, err
     assert not out.exists()
+
+
+def test_only_runs_a_piece_of_a_suite_and_the_pieces_make_the_whole():
+    from bench.execute.suites import SUITES
+
+    whole = SUITES["standard"].runs()
+    recall = _configs(["run", "--suite", "standard", "--only", "recall"])
+    rest = _configs(["run", "--suite", "standard", "--only", "fill_in", "--only", "imdb", "--only", "copy",
+                     "--only", "adding", "--only", "mqar", "--only", "cloze"])
+    assert recall and {c.task for c in recall} == {"recall"}
+    assert "recall" not in {c.task for c in rest}
+    assert sorted(c.run_id(0) for c in recall + rest) == sorted(c.run_id(0) for c in whole)
 
 
 def test_config_file_describes_a_whole_grid():

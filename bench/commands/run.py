@@ -39,6 +39,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--suite", help=f"a named suite ({', '.join(SUITES.names())}); a two-stage suite "
                         "(standard) then runs the seeds that confirm each tuned cell at its chosen lr")
     parser.add_argument("--task", help="one task (with --variant, --model)")
+    parser.add_argument("--only", action="append", default=[], metavar="TASK",
+                        help="with --suite: only this task's runs and their later stages, repeatable "
+                             "(run a long suite in pieces; the same command without it finishes the rest)")
     parser.add_argument("--config", metavar="FILE",
                         help="a grid file (TOML, or YAML/JSON): tasks x variants x models x seeds x lrs")
     parser.add_argument("--variant", action="append", default=[], metavar="KEY=VALUE",
@@ -140,6 +143,8 @@ def configs_from_args(args) -> list[RunConfig]:
         MODELS[model]  # noqa: B018 - loud lookup
     if sum(bool(x) for x in (args.suite, args.task, args.config)) != 1:
         raise ValueError("give one of --suite NAME, --task NAME or --config FILE")
+    if getattr(args, "only", None) and not args.suite:
+        raise ValueError("--only TASK goes with --suite; for one task use --task")
     if args.config:
         if args.variant or args.model or args.seeds is not None:
             raise ValueError("--config FILE holds the variants, models and seeds; give settings only (--set)")
@@ -150,6 +155,13 @@ def configs_from_args(args) -> list[RunConfig]:
         if args.variant:
             raise ValueError("--variant goes with --task, not --suite")
         runs = SUITES[args.suite].runs()
+        if args.only:
+            in_suite = sorted({c.task for c in runs})
+            unknown = [t for t in args.only if t not in in_suite]
+            if unknown:
+                raise ValueError(f"--only {', '.join(unknown)}: not in suite {args.suite} "
+                                 f"(its tasks: {', '.join(in_suite)})")
+            runs = [c for c in runs if c.task in args.only]
         if args.model:
             runs = [c for c in runs if c.model in args.model]
         if seeds is not None:

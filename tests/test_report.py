@@ -11,13 +11,13 @@ from bench import cli
 from bench.analysis import tables
 from bench.analysis.analyze import analyze
 from bench.analysis.labels import short_variant
-from bench.analysis.reproduce import MOVED, NEW_ONLY, compare
+from bench.analysis.reproduce import MOVED, NEW_ONLY, compare, compare_runs
 from bench.analysis.speed import harness_efficiency, speedup_over
 from bench.execute import store
 from bench.execute.store import load_runs, load_table, read_probe, write_run
 from bench.models import MODELS
 from bench.probes.structure import structural_params
-from bench.report.build import answer_lines, write_report
+from bench.report.build import answer_lines, reproduction_lines, write_report
 from bench.report.markdown import markdown
 from bench.run.loop import train_run
 
@@ -263,6 +263,29 @@ def test_compare_explains_every_cell_that_is_not_identical():
     assert again.loc[again["model"] == "lstm", "why"].str.contains("nondeterminism").all()
     code = compare(shifted, table, records(1, "def"), records(1, "abc"))
     assert code.loc[code["model"] == "lstm", "why"].str.contains("harness_code abc -> def").all()
+
+
+def test_compare_runs_finds_every_run_that_differs_and_every_outcome_that_flips():
+    """Per run id in both tables: a 1e-9 loss difference is not identical (and says so in
+    scientific notation in the report), a test accuracy pushed under the solve bar flips the
+    outcome, untouched runs are identical, and a run in one table only is not compared."""
+    table = pd.read_csv(FIXTURE)
+    assert compare_runs(table, table)["identical"].all()
+    runs = table.loc[table["metric"] == "test_accuracy"].drop_duplicates("run_id")
+    tiny, flip = runs["run_id"].iloc[0], runs["run_id"].iloc[1]
+    shifted = table.copy()
+    shifted.loc[(shifted["run_id"] == tiny) & (shifted["metric"] == "test_loss"), "value"] += 1e-9
+    accuracy = (shifted["run_id"] == flip) & (shifted["metric"] == "test_accuracy")
+    shifted.loc[accuracy, "value"] = 0.0 if table.loc[accuracy, "value"].iloc[0] > 0.5 else 1.0
+    extra = shifted[shifted["run_id"] == tiny].assign(run_id="only-new")
+    result = compare_runs(pd.concat([shifted, extra]), table).set_index("run_id")
+    assert "only-new" not in result.index
+    assert not result.loc[tiny, "identical"] and not result.loc[tiny, "outcome_changed"]
+    assert result.loc[tiny, "diff_test_loss"] == pytest.approx(1e-9, rel=1e-3)
+    assert result.loc[flip, "outcome_changed"] and not result.loc[flip, "identical"]
+    assert result.drop(index=[tiny, flip])["identical"].all()
+    lines = "\n".join(reproduction_lines(compare(shifted, table), compare_runs(shifted, table), "x"))
+    assert "1e-09" in lines and "2 differ, 1 of them in outcome" in lines
 
 
 def test_speedup_over_is_the_one_definition():

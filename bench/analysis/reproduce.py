@@ -9,12 +9,16 @@ model, budget_params) whether the new mean test accuracy falls inside the commit
 cell that is not identical, what differs between the two environments that produced it:
 CPU or GPU model, torch threads, torch version, harness code (the hash in every run id).
 Same everything and still different means nondeterminism: named as such.
+
+`compare_runs(...)` is the finer check: per run present in both folders (same run id: same
+config and harness code), is every recorded score (test/val accuracy and loss, steps done,
+best step) identical, and where not, by how much and why.
 """
 from __future__ import annotations
 
 import pandas as pd
 
-from bench.analysis.tables import CELL, latest_versions, select_lr, summarize, wide_runs
+from bench.analysis.tables import CELL, latest_versions, select_lr, solved, summarize, wide_runs
 from bench.analysis.variants import variant_label
 
 MARGIN = 0.1  # with one committed seed (no interval), a new mean within ±0.1 counts as the same
@@ -98,6 +102,42 @@ def _of(env: pd.DataFrame, cell: dict) -> pd.DataFrame:
     for key, value in cell.items():
         mask &= env[key].astype(str) == str(value)
     return env[mask]
+
+
+SCORES = ("test_accuracy", "val_accuracy", "test_loss", "val_loss", "steps_done", "best_step")
+
+
+def compare_runs(table_new: pd.DataFrame, table_committed: pd.DataFrame, records_new: list[dict] | None = None,
+                 records_committed: list[dict] | None = None) -> pd.DataFrame:
+    """One row per run id in both tables: the absolute difference per score (NaN where a side
+    lacks it), `identical` (every score equal to the digit), `outcome_changed` (solved on one
+    side, not on the other) and `why` (what differs between the two runs' environments, for a
+    run that is not identical)."""
+    new, old = wide_runs(table_new), wide_runs(table_committed)
+    if new.empty or old.empty:
+        return pd.DataFrame(columns=["run_id", "identical", "outcome_changed", "why"])
+    new["solved"], old["solved"] = solved(new), solved(old)
+    keys = ["run_id", "task", "variant", "model", "init", "seed", "lr"]
+    keys = [k for k in keys if k in new.columns and k in old.columns]
+    scores = [s for s in SCORES if s in new.columns and s in old.columns]
+    both = old[keys + scores + ["solved"]].merge(new[["run_id", "solved"] + scores], on="run_id",
+                                                   suffixes=("_committed", "_new"))
+    frame = both[keys].copy()
+    for score in scores:
+        frame[f"diff_{score}"] = (both[f"{score}_new"] - both[f"{score}_committed"]).abs()
+    diffs = frame[[f"diff_{s}" for s in scores]]
+    frame["identical"] = (diffs.fillna(0) == 0).all(axis=1) if scores else True
+    frame["outcome_changed"] = both["solved_new"] != both["solved_committed"]
+    env_new, env_old = _run_environments(records_new), _run_environments(records_committed)
+    frame["why"] = ["" if same else why_different(env_new[env_new["run_id"] == rid], env_old[env_old["run_id"] == rid])
+                    for rid, same in zip(frame["run_id"], frame["identical"], strict=True)]
+    return frame
+
+
+def _run_environments(records: list[dict] | None) -> pd.DataFrame:
+    rows = [{"run_id": r.get("run_id", ""), **{k: str(r.get("environment", {}).get(k, "unknown")) for k in ENVIRONMENT}}
+            for r in records or []]
+    return pd.DataFrame(rows, columns=["run_id", *ENVIRONMENT])
 
 
 def moved(comparison: pd.DataFrame) -> pd.DataFrame:

@@ -4,7 +4,9 @@ Loads with the store (the tidy table, the run records, speed.csv and gradflow.cs
 the parameter counts at equal widths from the model registry (claim 4), and hands everything
 to bench.report.build.write_report. A folder holding only probe results (no runs) reports
 fine. With `--compare OTHER_DIR`, the report gains a reproduction check against OTHER_DIR
-(the committed results) and the command exits 1 when any cell moved outside its interval.
+(the committed results), cell by cell and run by run, and the command exits 1 when a rerun cell
+moved outside its interval or a run changed its outcome (cells the folder did not rerun, a slice,
+are listed, not failed).
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from pathlib import Path
 
 from bench.analysis.analyze import analyze
 from bench.analysis.anchors import anchor_table
-from bench.analysis.reproduce import compare, differing, moved
+from bench.analysis.reproduce import MISSING, compare, compare_runs, differing, moved
 from bench.execute.store import CODES, check_folder, load_folder, read_design, read_probe
 from bench.models import MODELS
 from bench.probes.structure import structural_params
@@ -110,8 +112,15 @@ def main(args) -> int:
             print(f"{row.status}: {row.task} [{row.variant}] {row.model}: {row.new:.4f} vs committed "
                   f"{row.committed:.4f} [{row.low:.4f}, {row.high:.4f}]; differs in: {row.why}")
         changed = moved(comparison)
-        same = int(comparison["identical"].sum())
-        print(f"{same} of {len(comparison)} cells identical to the digit, {len(changed)} moved or missing "
-              f"against {args.compare}")
-        return 1 if len(changed) else 0
+        shifted = changed[changed["status"] != MISSING]  # a cell not rerun here (a slice) is not a move
+        rerun = comparison[comparison["status"] != MISSING]
+        print(f"{int(rerun['identical'].sum())} of {len(rerun)} rerun cells identical to the digit, {len(shifted)} "
+              f"moved against {args.compare}" + (f"; {len(changed) - len(shifted)} of its cells not rerun here"
+                                                  if len(changed) > len(shifted) else ""))
+        per_run = compare_runs(mine.table, theirs.table, mine.records, theirs.records)
+        flips = int(per_run["outcome_changed"].sum()) if not per_run.empty else 0
+        if not per_run.empty:
+            print(f"per run: {int(per_run['identical'].sum())} of {len(per_run)} identical in every score, "
+                  f"{flips} changed outcome (solved on one side only)")
+        return 1 if len(shifted) or flips else 0
     return 0

@@ -22,7 +22,7 @@ import pandas as pd
 from bench.analysis.analyze import Analysis, analyze
 from bench.analysis.answer import answer
 from bench.analysis.labels import short_variant, sort_cells, with_knob, with_x
-from bench.analysis.reproduce import compare
+from bench.analysis.reproduce import MISSING, compare, compare_runs
 from bench.report.export import write_latex, write_summary_csv
 from bench.report.files import write_text
 from bench.report.html import to_html
@@ -72,8 +72,10 @@ def write_report(out: Path, table: pd.DataFrame, records: list[dict[str, Any]] |
     if "md" in formats or "html" in formats:
         comparison = (compare(table, compare_table, records, compare_records)
                       if compare_table is not None else None)
+        per_run = (compare_runs(table, compare_table, records, compare_records)
+                   if compare_table is not None else None)
         text = "\n".join(report_lines(out, result, bool(records), plots, comparison, compare_label, notes,
-                                       design))
+                                       design, per_run))
         if "md" in formats:
             written.append(write_text(out / "report.md", text))
         written.append(write_text(out / "report.html", to_html(text, out, f"Benchmark report: {out}")))
@@ -90,7 +92,7 @@ def write_report(out: Path, table: pd.DataFrame, records: list[dict[str, Any]] |
 
 def report_lines(out: Path, result: Analysis, has_records: bool, plots: bool,
                  comparison: pd.DataFrame | None, compare_label: str, notes: Sequence[str] = (),
-                 design: str = "") -> list[str]:
+                 design: str = "", per_run: pd.DataFrame | None = None) -> list[str]:
     """The markdown report, answer first."""
     drawn = {group: draw_figures(out, result, group) if plots else []
              for group in ("headline", "results", "speed", "gradflow")}
@@ -120,13 +122,36 @@ def report_lines(out: Path, result: Analysis, has_records: bool, plots: bool,
     lines += gradflow_section(result)
     lines += figures["gradflow"]
     if comparison is not None:
-        same = int(comparison["identical"].sum())
-        lines += [f"## Reproduction check against {compare_label}", "",
-                  f"{same} of {len(comparison)} cells identical to the digit. Per cell: does this "
-                  "folder's mean test accuracy fall inside the other folder's 95% CI (n=1 there: "
-                  "within ±0.1)? `why`: for a cell that is not identical, what differs between the "
-                  "environments that computed the two (CPU, threads, torch, harness code).", "",
-                  markdown(comparison), ""]
+        lines += reproduction_lines(comparison, per_run, compare_label)
+    return lines
+
+
+def reproduction_lines(comparison: pd.DataFrame, per_run: pd.DataFrame | None, label: str) -> list[str]:
+    """The reproduction check: per cell, then per run (the finer one), each difference with its why."""
+    rerun = comparison[comparison["status"] != MISSING]
+    not_rerun = len(comparison) - len(rerun)
+    same = int(rerun["identical"].sum())
+    lines = [f"## Reproduction check against {label}", "",
+             f"{same} of {len(rerun)} cells rerun here identical to the digit"
+             + (f" ({not_rerun} cells of {label} were not rerun here: a slice)" if not_rerun else "")
+             + ". Per cell: does this folder's mean test accuracy fall inside the other folder's 95% CI (n=1 "
+             "there: within ±0.1)? `why`: for a cell that is not identical, what differs between the "
+             "environments that computed the two (CPU, threads, torch, harness code).", "",
+             markdown(rerun), ""]
+    if per_run is None or per_run.empty:
+        return lines
+    differ = per_run[~per_run["identical"]]
+    flips = int(per_run["outcome_changed"].sum())
+    lines += [f"Per run ({len(per_run)} run ids in both folders: same config, same harness code): "
+              f"{len(per_run) - len(differ)} identical in every score (test and validation accuracy and loss, "
+              f"steps done, best step); {len(differ)} differ, {flips} of them in outcome (solved on one side "
+              "only). Each differing run, with the absolute difference per score and what differs between "
+              "the two environments:", ""]
+    if not differ.empty:
+        shown = differ.drop(columns=["identical"]).copy()
+        for column in [c for c in shown.columns if c.startswith("diff_")]:  # 1e-9 must not read 0.000
+            shown[column] = [f"{x:.2g}" if pd.notna(x) else "–" for x in shown[column]]
+        lines += [markdown(shown), ""]
     return lines
 
 

@@ -365,3 +365,19 @@ def test_a_single_variant_is_labelled_by_what_the_user_passed():
                           "variant": ["distance=8,n_pairs=1", "distance=32,n_pairs=1", "n_memory=10,n_train=50"]})
     assert list(short_variant(sweep)) == ["distance=8", "distance=32", "n_memory=10"]
     assert list(short_variant(pd.DataFrame({"task": ["t"], "variant": [""]}))) == ["default"]
+
+
+def test_task_table_says_where_a_grid_reached_its_limit_and_how_fast_seeds_solved():
+    from bench.report.markdown import task_table
+
+    summary = pd.DataFrame({
+        "task": ["recall"] * 3, "variant": ["distance=8"] * 3, "model": ["rnn", "lstm", "gru"],
+        "budget_params": [100_000] * 3, "lr": [0.1, 0.001, 0.003], "lr_grid": [5, 4, 3],
+        "lr_edge": [True, True, False], "lr_at_limit": [True, False, False], "n": [8, 8, 8],
+        "test_accuracy": [0.2, 1.0, 1.0], "ci95": [0.1, 0.0, 0.0], "diverged": [0, 0, 0],
+        "n_solved": [0, 8, 8], "solve_rate": [0.0, 1.0, 1.0], "solve_lo": [0.0, 0.63, 0.63],
+        "solve_hi": [0.37, 1.0, 1.0], "median_steps_to_bar": [float("nan"), 150.0, 1200.0]})
+    table = task_table(summary, "recall").set_index("model")
+    assert table.loc["rnn", "lr (of grid)"] == "0.1 (edge, grid at its limit) of 5"
+    assert table.loc["lstm", "lr (of grid)"] == "0.001 (edge) of 4" and table.loc["gru", "lr (of grid)"] == "0.003 of 3"
+    assert list(table["median steps to the bar"]) == ["–", "150", "1,200"]

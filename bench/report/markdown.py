@@ -71,12 +71,15 @@ def solve_text(solved, n, low, high) -> str:
 
 def task_table(summary: pd.DataFrame, task: str) -> pd.DataFrame:
     """One task's cells: variant, model, init (when the results carry it), lr (flagged at the
-    grid's edge), score with its interval, solve rate (when computed), seeds, converged seeds,
+    grid's edge, and whether the grid had reached its limit there), score with its interval,
+    solve rate and the solving seeds' median steps to the bar (when computed), seeds, outcomes,
     the trivial baseline beside the score (and '≤ baseline' when at or below)."""
     rows = summary[summary["task"] == task]
-    lr = [f"{v:g}" + (" (edge)" if edge else "") + (f" of {int(k)}" if k == k else "")
-          for v, edge, k in zip(rows["lr"], rows.get("lr_edge", [False] * len(rows)),
-                                rows.get("lr_grid", [float("nan")] * len(rows)), strict=True)]
+    lr = [f"{v:g}" + (" (edge, grid at its limit)" if edge and limit is True else " (edge)" if edge else "")
+          + (f" of {int(k)}" if k == k else "")
+          for v, edge, limit, k in zip(rows["lr"], rows.get("lr_edge", [False] * len(rows)),
+                                       rows.get("lr_at_limit", [False] * len(rows)),
+                                       rows.get("lr_grid", [float("nan")] * len(rows)), strict=True)]
     interval = "ci_low" in rows and "ci_high" in rows
     score = [score_text(m, h, n, lo, hi) for m, h, n, lo, hi in
              zip(_floats(rows, "test_accuracy"), _floats(rows, "ci95"), rows["n"], _floats(rows, "ci_low"),
@@ -93,6 +96,9 @@ def task_table(summary: pd.DataFrame, task: str) -> pd.DataFrame:
         table["solved [95% exact]"] = [solve_text(k, n, lo, hi) for k, n, lo, hi in
                                        zip(_floats(rows, "n_solved"), rows["n"], _floats(rows, "solve_lo"),
                                            _floats(rows, "solve_hi"), strict=True)]
+        if "median_steps_to_bar" in rows:  # how fast the solving seeds got there (first validation at the bar)
+            table["median steps to the bar"] = [f"{v:,.0f}" if v == v else "–"
+                                                for v in _floats(rows, "median_steps_to_bar")]
     for column in ("trivial_baseline", "bigram_baseline", "left_only_ceiling"):
         if column in rows and rows[column].notna().any():
             table[column.replace("_", " ")] = rows[column].values

@@ -20,7 +20,7 @@ import argparse
 import sys
 import traceback
 
-from bench.commands import data, eval_, gradflow, list_, params, report, run, sample, speed
+from bench.commands import data, eval_, gradflow, list_, params, report, rerun, run, sample, speed
 from bench.execute.plan import RunFailed
 from bench.logs import configure
 from bench.plugins import PluginError, load_plugins
@@ -33,6 +33,7 @@ COMMANDS = {
     "run": (run, "train and evaluate a suite, a task x models x seeds grid, or a grid file"),
     "eval": (eval_, "re-score a best-weights checkpoint (bench run --checkpoints)"),
     "report": (report, "write tables, plots and claim verdicts for a results folder"),
+    "rerun": (rerun, "train a results folder's runs (or a slice) again into another folder, to compare"),
     "data": (data, "fetch, prepare and cache a real data set (imdb)"),
     "sample": (sample, "print examples of a task as JSON lines"),
     "speed": (speed, "measure training and inference speed against sequence length"),

@@ -229,3 +229,23 @@ def test_the_default_out_is_git_ignored():
     root = Path(__file__).resolve().parents[1]
     result = subprocess.run(["git", "check-ignore", "-q", f"{DEFAULT_OUT}/results.csv"], cwd=root)
     assert result.returncode == 0, f"{DEFAULT_OUT} is not git-ignored: runs would dirty the clone"
+
+
+def test_rerun_trains_a_slice_again_under_the_same_run_ids_and_the_comparison_pairs_them(tmp_path, capsys):
+    committed, again = tmp_path / "committed", tmp_path / "again"
+    assert main(["run", *TINY, "--model", "lstm", "--model", "gru", "--seeds", "0,1", "--out", str(committed)]) == 0
+    capsys.readouterr()
+    assert main(["rerun", str(committed), "--model", "lstm", "--seeds", "1", "--variant", "distance=3.0",
+                 "--threads", "1", "--no-progress", "--out", str(again)]) == 0
+    assert "1 runs of" in capsys.readouterr().out
+    [rerun_file] = (again / "runs").glob("*.json")
+    assert (committed / "runs" / rerun_file.name).exists()  # the same config and code: the same run id
+    record = json.loads(rerun_file.read_text())
+    assert (record["config"]["model"], record["config"]["seed"]) == ("lstm", 1)
+    assert main(["report", str(again), "--no-plots", "--compare", str(committed)]) == 0  # deterministic here
+    out = capsys.readouterr().out
+    assert "per run: 1 of 1 identical in every score" in out and "of its cells not rerun here" in out
+    # refused, one line each, nothing written: no match, or the folder being checked as --out
+    assert main(["rerun", str(committed), "--model", "rnn", "--out", str(tmp_path / "none")]) == 2
+    assert main(["rerun", str(committed), "--out", str(committed)]) == 2
+    assert "no run of" in capsys.readouterr().err and not (tmp_path / "none").exists()

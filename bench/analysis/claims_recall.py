@@ -90,6 +90,16 @@ def reach(group: pd.DataFrame, model: str) -> float | None:
     return held
 
 
+def _sweeps_at_one_init(runs: pd.DataFrame, parts: list[Part]):
+    """Each recall sweep of two or more distances, its models at one init (one_init); a sweep
+    of fewer distances adds a `not run` part to `parts` instead."""
+    for tag, group, distances in recall_sweeps(runs):
+        if len(distances) < 2:
+            parts.append(Part(f"sweep{tag}", NOT_RUN, f"needs at least 2 distances, has {_fmt(distances)}"))
+            continue
+        yield tag, one_init(group), distances
+
+
 def _finish(number: int, statement: str, rule: str, parts: list[Part], floors: dict, evidence) -> Claim:
     if not parts:
         parts = [Part("recall sweep", NOT_RUN, "no recall runs")]
@@ -120,11 +130,7 @@ def claim_forgetting(runs: pd.DataFrame) -> Claim:
             "best mean validation accuracy over all distances), each distance at that init's best lr. "
             "All parts must hold. " + HOW_TESTED)
     parts, floors, evidence = [], {}, []
-    for tag, group, distances in recall_sweeps(runs):
-        if len(distances) < 2:
-            parts.append(Part(f"sweep{tag}", NOT_RUN, f"needs at least 2 distances, has {_fmt(distances)}"))
-            continue
-        group = one_init(group)
+    for tag, group, distances in _sweeps_at_one_init(runs, parts):
         short, long_ = distances[0], distances[-1]
         rnn_short, rnn_long = _cell(group, "rnn", short), _cell(group, "rnn", long_)
         name = f"rnn falls: d={short:g} > d={long_:g}{tag}"
@@ -175,11 +181,7 @@ def claim_gates_mitigate(runs: pd.DataFrame) -> Claim:
             "inconclusive (held to the longest tested distance, named), never refuted, because no finite "
             "sweep can refute 'at a long enough distance'. " + HOW_TESTED)
     parts, floors, evidence, held = [], {}, [], {}
-    for tag, group, distances in recall_sweeps(runs):
-        if len(distances) < 2:
-            parts.append(Part(f"sweep{tag}", NOT_RUN, f"needs at least 2 distances, has {_fmt(distances)}"))
-            continue
-        group = one_init(group)
+    for tag, group, distances in _sweeps_at_one_init(runs, parts):
         short, long_ = distances[0], distances[-1]
         for model in GATED:
             if ok_rows(group, model=model).empty:

@@ -249,3 +249,6 @@ def test_rerun_trains_a_slice_again_under_the_same_run_ids_and_the_comparison_pa
     assert main(["rerun", str(committed), "--model", "rnn", "--out", str(tmp_path / "none")]) == 2
     assert main(["rerun", str(committed), "--out", str(committed)]) == 2
     assert "no run of" in capsys.readouterr().err and not (tmp_path / "none").exists()
+    assert main(["rerun", str(committed), "--variant", "distance=3", "--variant", "distance=4",
+                 "--out", str(tmp_path / "none")]) == 2  # the same refusal as bench run's
+    assert "--variant distance given twice" in capsys.readouterr().err and not (tmp_path / "none").exists()

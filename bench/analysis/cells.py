@@ -72,7 +72,8 @@ class Cell:
     tuning: frozenset = frozenset()  # seeds whose validation chose the cell's lr / init
     stopped_short: frozenset = frozenset()  # seeds that learned, stayed below the bar and stopped early
 
-    def _held(self, values: dict) -> dict:
+    def held_out(self, values: dict) -> dict:
+        """{seed: value} without the tuning seeds (all of them when no seed tuned)."""
         held = {s: v for s, v in values.items() if s not in self.tuning}
         return held or values  # a cell nothing was chosen for: every seed is held out
 
@@ -80,7 +81,7 @@ class Cell:
     def rate(self) -> Rate:
         """k of n held-out seeds solved (test accuracy at or above the solve bar): the seeds that
         chose nothing, so a solve that won the lr choice does not also count as evidence."""
-        return rate_of(self._held(self.solved).values())
+        return rate_of(self.held_out(self.solved).values())
 
     @property
     def rate_all(self) -> Rate:

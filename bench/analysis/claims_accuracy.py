@@ -114,7 +114,7 @@ def _fill_in_parts(group: pd.DataFrame, tag: str, bi: list[str], left: list[str]
         # solved = above the solve bar and clear of the left-only ceiling (on this task the
         # ceiling is chance, far below the bar; a task whose left context says more raises it)
         bar = max(_mean(_ceiling(group, model)) + MIN_EFFECT, (chance(group) + 1) / 2)
-        rate, other_rate = (rate_of(v >= bar for v in c._held(c.scores).values()) for c in (cell, counterpart))
+        rate, other_rate = (rate_of(v >= bar for v in c.held_out(c.scores).values()) for c in (cell, counterpart))
         part = rate_greater(rate, other_rate, name, (model, other))  # the one test of this part, fixed in advance
         floors[name] = min_p_two(rate.n, other_rate.n)
         parts.append(_gate(_named(part, f"solved: test accuracy >= {bar:.3f}"), [cell, counterpart]))
@@ -166,7 +166,7 @@ def _cloze_parts(group: pd.DataFrame, tag: str, bi: list[str], left: list[str]) 
 
 def _held_out(cell):
     """The cell's held-out seeds only (its tuning seed chose the lr; bench.analysis.cells.Cell)."""
-    return replace(cell, scores=cell._held(cell.scores))
+    return replace(cell, scores=cell.held_out(cell.scores))
 
 
 def _named(part: Part, note: str) -> Part:

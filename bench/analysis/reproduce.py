@@ -34,15 +34,20 @@ def _cells(table: pd.DataFrame) -> pd.DataFrame:
 ENVIRONMENT = ("device_name", "threads", "torch", "harness_code")  # what can make a rerun differ
 
 
-def environments(records: list[dict] | None) -> pd.DataFrame:
-    """Per cell, the environments its runs were computed in: one row per (cell, environment)."""
+def _environment_rows(records: list[dict] | None) -> pd.DataFrame:
+    """One row per record: its run id, cell and environment."""
     rows = []
     for record in records or []:
         config, env = record["config"], record.get("environment", {})
-        rows.append({"task": config["task"], "variant": variant_label(config["variant"]),
-                     "model": config["model"], "budget_params": config["budget_params"],
-                     **{k: str(env.get(k, "unknown")) for k in ENVIRONMENT}})
-    return pd.DataFrame(rows, columns=CELL + list(ENVIRONMENT)).drop_duplicates()
+        rows.append({"run_id": record.get("run_id", ""), "task": config["task"],
+                     "variant": variant_label(config["variant"]), "model": config["model"],
+                     "budget_params": config["budget_params"], **{k: str(env.get(k, "unknown")) for k in ENVIRONMENT}})
+    return pd.DataFrame(rows, columns=["run_id", *CELL, *ENVIRONMENT])
+
+
+def environments(records: list[dict] | None) -> pd.DataFrame:
+    """Per cell, the environments its runs were computed in: one row per (cell, environment)."""
+    return _environment_rows(records).drop(columns="run_id").drop_duplicates()
 
 
 def why_different(new_env: pd.DataFrame, old_env: pd.DataFrame) -> str:
@@ -128,16 +133,10 @@ def compare_runs(table_new: pd.DataFrame, table_committed: pd.DataFrame, records
     diffs = frame[[f"diff_{s}" for s in scores]]
     frame["identical"] = (diffs.fillna(0) == 0).all(axis=1) if scores else True
     frame["outcome_changed"] = both["solved_new"] != both["solved_committed"]
-    env_new, env_old = _run_environments(records_new), _run_environments(records_committed)
+    env_new, env_old = _environment_rows(records_new), _environment_rows(records_committed)
     frame["why"] = ["" if same else why_different(env_new[env_new["run_id"] == rid], env_old[env_old["run_id"] == rid])
                     for rid, same in zip(frame["run_id"], frame["identical"], strict=True)]
     return frame
-
-
-def _run_environments(records: list[dict] | None) -> pd.DataFrame:
-    rows = [{"run_id": r.get("run_id", ""), **{k: str(r.get("environment", {}).get(k, "unknown")) for k in ENVIRONMENT}}
-            for r in records or []]
-    return pd.DataFrame(rows, columns=["run_id", *ENVIRONMENT])
 
 
 def moved(comparison: pd.DataFrame) -> pd.DataFrame:

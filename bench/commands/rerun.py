@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import tasks  # noqa: F401  (registers tasks)
-from bench.commands.run import add_executor_arguments, execute, parse_seeds
+from bench.commands.run import add_executor_arguments, execute, parse_seeds, parse_variants
 from bench.execute.store import load_folder
 from bench.run.config import RunConfig
 
@@ -48,12 +48,7 @@ def _same(value, text: str) -> bool:
 
 def selected(records: list[dict], args) -> list[RunConfig]:
     """The configs of the records that pass every filter, in run-id order."""
-    wanted = {}
-    for item in args.variant:
-        key, sep, raw = item.partition("=")
-        if not sep:
-            raise ValueError(f"--variant wants KEY=VALUE, got {item!r}")
-        wanted[key] = raw
+    wanted = parse_variants(args.variant)
     seeds = set(parse_seeds(args.seeds)) if args.seeds is not None else None
     configs = []
     for record in sorted(records, key=lambda r: r["run_id"]):

@@ -136,6 +136,21 @@ def overrides_of(args) -> dict:
     return settings
 
 
+def parse_variants(items: list[str], task: str | None = None) -> dict[str, str]:
+    """--variant KEY=VALUE items as {key: raw text}; refused (one line) without '=' or with a key
+    given twice. `task`: its valid keys go into the missing-'=' error."""
+    variant: dict[str, str] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            valid = f"; valid keys: {', '.join(sorted(TASKS[task].defaults))}" if task else ""
+            raise ValueError(f"--variant wants KEY=VALUE, got {item!r}{valid}")
+        if key in variant:
+            raise ValueError(f"--variant {key} given twice ({variant[key]} and {raw}); give it once")
+        variant[key] = raw
+    return variant
+
+
 def configs_from_args(args) -> list[RunConfig]:
     """Every run the arguments ask for; raises ValueError on any bad input, before any work."""
     overrides = overrides_of(args)
@@ -169,17 +184,7 @@ def configs_from_args(args) -> list[RunConfig]:
             runs = [c.replace(seed=s) for c in runs if c.seed == runs[0].seed for s in seeds]
         typed = settings_of(overrides)  # a suite keeps its own device unless --device is given
         return [c.replace(**typed) for c in runs]
-    variant = {}
-    for item in args.variant:
-        key, sep, raw = item.partition("=")
-        if not sep:
-            from tasks.base import TASKS
-
-            raise ValueError(f"--variant wants KEY=VALUE, got {item!r}; "
-                             f"valid keys: {', '.join(sorted(TASKS[args.task].defaults))}")
-        if key in variant:
-            raise ValueError(f"--variant {key} given twice ({variant[key]} and {raw}); give it once")
-        variant[key] = raw
+    variant = parse_variants(args.variant, args.task)
     return grid(args.task, variant, args.model or None, seeds or [0], None, overrides,
                 yes=bool(getattr(args, "yes", False)))
 

@@ -2,6 +2,7 @@
 write each finished record the moment it arrives (shared by the local and Ray executors)."""
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any, Callable, Protocol
@@ -80,10 +81,11 @@ class RunHooks(Protocol):
 LIBRARIES = ("transformers", "numpy", "scipy", "pandas", "tokenizers", "datasets")  # besides torch (in the env)
 
 
+@functools.cache  # installed versions do not change within a process; every record asks
 def library_versions() -> dict[str, str]:
     """Versions of the libraries whose code can move a number (the Transformer is a
     `transformers` BertEncoder; data and statistics use the rest), recorded with every run by
-    the process that writes it (the workers share its environment)."""
+    the process that writes it (the workers share its environment). Callers get a copy."""
     from importlib.metadata import PackageNotFoundError, version
 
     found = {}
@@ -104,7 +106,7 @@ class Tally:
         self.counts = {"asked": len(runs), "skipped": len(runs) - len(todo), "ok": 0, "diverged": 0}
 
     def add(self, record: dict[str, Any]) -> None:
-        record.setdefault("environment", {}).setdefault("libraries", library_versions())
+        record.setdefault("environment", {}).setdefault("libraries", dict(library_versions()))
         try:
             write_run(self.out, record)
         except OSError as error:  # disk full, folder gone or made read-only mid-sweep
